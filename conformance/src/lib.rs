@@ -1,0 +1,5 @@
+//! Conformance runner library: replays YAML fixtures against an Engine.IO / Socket.IO server.
+
+pub mod matcher;
+pub mod scenario;
+pub mod transport;

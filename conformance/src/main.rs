@@ -1,0 +1,2 @@
+//! `conformance` binary.
+fn main() {}

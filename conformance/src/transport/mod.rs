@@ -1,0 +1,1 @@
+//! HTTP long-polling and WebSocket transports (work in progress).
