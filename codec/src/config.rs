@@ -122,6 +122,17 @@ impl DecodeConfig {
         self
     }
 
+    /// The size check shared by every decoder: the first byte past the limit is the offset.
+    pub(crate) const fn check_size(&self, len: usize) -> Result<(), crate::DecodeError> {
+        if len > self.max_payload {
+            let kind = crate::ErrorKind::PayloadTooLarge {
+                max: self.max_payload,
+            };
+            return Err(crate::DecodeError::new(kind, self.max_payload));
+        }
+        Ok(())
+    }
+
     /// The attachment limit.
     pub const fn attachments_limit(&self) -> u32 {
         self.max_attachments

@@ -21,3 +21,4 @@ pub use encode::{Encode, FrameKind, WireFormat};
 pub use error::{DecodeError, ErrorKind};
 pub use serde_json;
 pub use utf8_bytes::Utf8Bytes;
+pub mod socketio;

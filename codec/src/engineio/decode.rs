@@ -24,7 +24,7 @@ impl<'a> Packet<'a> {
 
     /// [`Packet::decode_text`] with an explicit configuration.
     pub fn decode_text_with(frame: &'a str, config: &DecodeConfig) -> Result<Self, DecodeError> {
-        check_size(frame.len(), config)?;
+        config.check_size(frame.len())?;
         let Some(&first) = frame.as_bytes().first() else {
             return Err(DecodeError::new(ErrorKind::Empty, 0));
         };
@@ -43,15 +43,6 @@ impl<'a> Packet<'a> {
     pub const fn from_binary_frame(frame: &'a [u8]) -> Self {
         Self::Message(Message::Binary(Cow::Borrowed(frame)))
     }
-}
-
-/// Size check shared by every decoder: the first byte past the limit is the offset.
-pub(crate) fn check_size(len: usize, config: &DecodeConfig) -> Result<(), DecodeError> {
-    let max = config.payload_limit();
-    if len > max {
-        return Err(DecodeError::new(ErrorKind::PayloadTooLarge { max }, max));
-    }
-    Ok(())
 }
 
 /// A base64 message whose text starts at `offset`.

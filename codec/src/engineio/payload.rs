@@ -1,6 +1,6 @@
 //! Engine.IO v4 HTTP long-polling payloads: packets joined by the record separator `\x1e`.
 
-use super::{Packet, PacketBuf, decode::check_size};
+use super::{Packet, PacketBuf};
 use crate::{DecodeConfig, DecodeError, Encode, ErrorKind, WireFormat, utf8_bytes::Utf8Bytes};
 use bytes::{BufMut, Bytes};
 use core::ops::Range;
@@ -73,7 +73,7 @@ impl Records {
             len: body.len(),
             next: Some(0),
             count: 0,
-            too_large: check_size(body.len(), config).is_err(),
+            too_large: config.check_size(body.len()).is_err(),
             config: *config,
         }
     }
@@ -82,7 +82,7 @@ impl Records {
     fn next(&mut self, body: &[u8]) -> Option<Result<Range<usize>, DecodeError>> {
         let start = self.next.take()?;
         if self.too_large {
-            return Some(check_size(self.len, &self.config).map(|()| 0..0));
+            return Some(self.config.check_size(self.len).map(|()| 0..0));
         }
         self.count += 1;
         let max = self.config.packets_limit();

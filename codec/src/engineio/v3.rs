@@ -20,7 +20,7 @@ use bytes::BufMut;
 
 /// Decodes an Engine.IO v3 text packet: as v4, except that binary text is `b4<base64>`.
 pub fn decode_text<'a>(frame: &'a str, config: &DecodeConfig) -> Result<Packet<'a>, DecodeError> {
-    decode::check_size(frame.len(), config)?;
+    config.check_size(frame.len())?;
     match frame.as_bytes() {
         [] => Err(DecodeError::new(ErrorKind::Empty, 0)),
         [b'b', b'4', ..] => decode::decode_base64(&frame[2..], 2, config),
@@ -48,7 +48,7 @@ pub fn decode_binary_frame<'a>(
     frame: &'a [u8],
     config: &DecodeConfig,
 ) -> Result<Packet<'a>, DecodeError> {
-    decode::check_size(frame.len(), config)?;
+    config.check_size(frame.len())?;
     match frame {
         [] => Err(DecodeError::new(ErrorKind::Empty, 0)),
         [4, data @ ..] => Ok(Packet::Message(Message::Binary(Cow::Borrowed(data)))),
@@ -168,11 +168,11 @@ impl<'a> Iterator for PayloadIter<'a> {
         if self.done {
             return None;
         }
-        if self.pos == 0 {
-            if let Err(e) = decode::check_size(self.body.len(), &self.config) {
-                self.done = true;
-                return Some(Err(e));
-            }
+        if self.pos == 0
+            && let Err(e) = self.config.check_size(self.body.len())
+        {
+            self.done = true;
+            return Some(Err(e));
         }
         let item = match self.format {
             PayloadFormat::Text => self.next_text(),
@@ -312,10 +312,10 @@ fn parse_length(s: &str, config: &DecodeConfig) -> Option<usize> {
 fn take_utf16(text: &str, start: usize, units: usize) -> Option<usize> {
     let rest = text.get(start..)?;
     // Fast path: ASCII bytes are one unit each.
-    if let Some(head) = rest.as_bytes().get(..units) {
-        if head.is_ascii() {
-            return Some(start + units);
-        }
+    if let Some(head) = rest.as_bytes().get(..units)
+        && head.is_ascii()
+    {
+        return Some(start + units);
     }
     let mut counted = 0;
     for (i, c) in rest.char_indices() {
