@@ -4,9 +4,11 @@
 //! A binary packet's JSON holds `{"_placeholder":true,"num":N}` where attachment `N` goes;
 //! the attachments follow the packet as separate binary messages, in order.
 
+use super::packet::PacketBuf;
+#[cfg(feature = "std")]
 use super::{
     PacketType,
-    packet::{AckId, Namespace, Packet, PacketBuf},
+    packet::{AckId, Namespace, Packet},
 };
 use crate::{DecodeConfig, DecodeError, ErrorKind, utf8_bytes::Utf8Bytes};
 use alloc::vec::Vec;
@@ -370,8 +372,13 @@ impl<'de> Visitor<'de> for Walk {
                 ..LEAF
             });
         }
-        #[allow(clippy::cast_precision_loss)]
-        let valid = num.is_some_and(|n| n >= 0.0 && n < self.count as f64 && n.fract() == 0.0);
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let valid =
+            num.is_some_and(|n| n >= 0.0 && n < self.count as f64 && n == (n as u64) as f64);
         Ok(Node {
             nested_error: !valid,
             ..LEAF

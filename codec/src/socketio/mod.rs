@@ -22,6 +22,8 @@ mod json;
 mod packet;
 
 #[cfg(feature = "std")]
+pub use binary::ValueError;
+#[cfg(feature = "std")]
 pub use binary::to_json_with_attachments;
 pub use binary::{Assembled, OutFrame, Progress, Reassembler, replace_placeholders};
 pub use json::RawJson;
