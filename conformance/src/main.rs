@@ -1,2 +1,8 @@
-//! `conformance` binary.
-fn main() {}
+//! `conformance`: see `conformance --help`.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = sio_conformance::cli::Cli::parse();
+    std::process::ExitCode::from(sio_conformance::cli::run(cli))
+}

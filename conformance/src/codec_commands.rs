@@ -1,0 +1,374 @@
+//! `conformance decode` and `conformance encode`: the codec on the command line.
+//!
+//! Inputs are frames: a text argument is one text frame (or polling record), `hex:0102…` is
+//! one binary frame. With no arguments, standard input is read: one frame per line, or the
+//! whole input as one polling body with `--payload`.
+
+use crate::wire::{eio_to_value, hex, sio_from_value, sio_to_json_text, unhex};
+use bytes::Bytes;
+use serde_json::Value;
+use sio_codec::{
+    DecodeConfig, DecodeError, Encode, Utf8Bytes, WireFormat,
+    engineio::{self, Message, v3},
+    socketio::{OutFrame, Progress, Reassembler},
+};
+use std::io::Write;
+
+/// Options shared by both commands.
+#[derive(Clone, Copy, Debug)]
+pub struct WireOptions {
+    /// Engine.IO revision: 3 or 4.
+    pub eio: u8,
+    /// Socket.IO revision: 4 or 5 (payload rules).
+    pub sio: u8,
+    /// The input/output is one HTTP long-polling body.
+    pub payload: bool,
+    /// The input/output is bare Socket.IO packets (no Engine.IO `4` prefix).
+    pub socketio: bool,
+}
+
+impl WireOptions {
+    fn config(&self) -> DecodeConfig {
+        if self.sio == 4 {
+            DecodeConfig::socketio_v4()
+        } else {
+            DecodeConfig::new()
+        }
+    }
+}
+
+/// A command failure: the message for stderr (exit code 2).
+#[derive(Debug)]
+pub struct CommandError(pub String);
+
+impl From<std::io::Error> for CommandError {
+    fn from(e: std::io::Error) -> Self {
+        Self(format!("i/o error: {e}"))
+    }
+}
+
+/// One input frame.
+enum Frame {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+fn parse_frame(input: &str) -> Result<Frame, CommandError> {
+    match input.strip_prefix("hex:") {
+        Some(h) => unhex(h.trim()).map(Frame::Binary).map_err(CommandError),
+        None => Ok(Frame::Text(input.to_owned())),
+    }
+}
+
+/// Decodes `inputs` (or `stdin` when empty) and writes one JSON object per packet.
+pub fn decode(
+    options: WireOptions,
+    inputs: &[String],
+    stdin: &mut dyn std::io::Read,
+    out: &mut dyn Write,
+) -> Result<(), CommandError> {
+    let config = options.config();
+    let mut stream = Stream {
+        input: 0,
+        reassembler: Reassembler::new(config),
+        config,
+        options,
+        out,
+    };
+    if options.payload {
+        let body = match inputs {
+            [one] => one.clone(),
+            [] => {
+                let mut text = String::new();
+                stdin.read_to_string(&mut text)?;
+                text.trim_end_matches('\n').to_owned()
+            }
+            _ => return Err(CommandError("--payload takes one body".into())),
+        };
+        stream.payload(parse_frame(&body)?)?;
+    } else {
+        let mut lines = Vec::new();
+        if inputs.is_empty() {
+            let mut text = String::new();
+            stdin.read_to_string(&mut text)?;
+            lines.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_owned));
+        }
+        for input in inputs.iter().chain(&lines) {
+            stream.frame(parse_frame(input)?)?;
+        }
+    }
+    if stream.reassembler.is_pending() {
+        return Err(CommandError(
+            "incomplete binary packet: attachments are missing".into(),
+        ));
+    }
+    Ok(())
+}
+
+struct Stream<'o> {
+    /// Address of the current input buffer, to report absolute offsets for packets nested
+    /// in it (a Socket.IO packet inside an Engine.IO frame or polling body).
+    input: usize,
+    reassembler: Reassembler,
+    config: DecodeConfig,
+    options: WireOptions,
+    out: &'o mut dyn Write,
+}
+
+fn failed(e: DecodeError) -> CommandError {
+    CommandError(format!("error: {e}"))
+}
+
+impl Stream<'_> {
+    fn frame(&mut self, frame: Frame) -> Result<(), CommandError> {
+        let v3 = self.options.eio == 3;
+        self.input = match &frame {
+            Frame::Text(text) => text.as_ptr() as usize,
+            Frame::Binary(bytes) => bytes.as_ptr() as usize,
+        };
+        match frame {
+            Frame::Text(text) if self.options.socketio => self.sio_text(&text),
+            Frame::Binary(bytes) if self.options.socketio => self.sio_binary(Bytes::from(bytes)),
+            Frame::Text(text) => {
+                let packet = if v3 {
+                    v3::decode_text(&text, &self.config)
+                } else {
+                    engineio::Packet::decode_text_with(&text, &self.config)
+                };
+                self.eio(packet.map_err(failed)?)
+            }
+            Frame::Binary(bytes) => {
+                let packet = if v3 {
+                    v3::decode_binary_frame(&bytes, &self.config).map_err(failed)?
+                } else {
+                    engineio::Packet::from_binary_frame(&bytes)
+                };
+                self.eio(packet)
+            }
+        }
+    }
+
+    fn payload(&mut self, body: Frame) -> Result<(), CommandError> {
+        let (bytes, format) = match body {
+            Frame::Text(text) => (text.into_bytes(), v3::PayloadFormat::Text),
+            Frame::Binary(bytes) => (bytes, v3::PayloadFormat::Binary),
+        };
+        self.input = bytes.as_ptr() as usize;
+        let packets: Vec<_> = if self.options.eio == 3 {
+            v3::decode_payload(&bytes, format, &self.config).collect()
+        } else {
+            engineio::decode_payload(&bytes, &self.config).collect()
+        };
+        for packet in packets {
+            self.eio(packet.map_err(failed)?)?;
+        }
+        Ok(())
+    }
+
+    fn eio(&mut self, packet: engineio::Packet<'_>) -> Result<(), CommandError> {
+        match packet {
+            engineio::Packet::Message(Message::Text(text)) => self.sio_text(text),
+            engineio::Packet::Message(Message::Binary(bytes)) => {
+                self.sio_binary(Bytes::from(bytes.into_owned()))
+            }
+            other => Ok(writeln!(self.out, "{}", eio_to_value(&other))?),
+        }
+    }
+
+    fn sio_text(&mut self, text: &str) -> Result<(), CommandError> {
+        let base = (text.as_ptr() as usize).saturating_sub(self.input);
+        let progress = self
+            .reassembler
+            .push_text(&Utf8Bytes::from(text))
+            .map_err(|e| failed(DecodeError::new(e.kind(), e.offset() + base)))?;
+        self.progress(progress)
+    }
+
+    fn sio_binary(&mut self, bytes: Bytes) -> Result<(), CommandError> {
+        let progress = self.reassembler.push_binary(bytes).map_err(failed)?;
+        self.progress(progress)
+    }
+
+    fn progress(&mut self, progress: Progress) -> Result<(), CommandError> {
+        if let Progress::Complete(assembled) = progress {
+            let text = sio_to_json_text(&assembled.packet().as_packet(), assembled.attachments());
+            writeln!(self.out, "{text}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Encodes the packets described by JSON `inputs` (or by `stdin`: one or more JSON values,
+/// arrays of packets allowed) and writes the wire form.
+pub fn encode(
+    options: WireOptions,
+    inputs: &[String],
+    stdin: &mut dyn std::io::Read,
+    out: &mut dyn Write,
+) -> Result<(), CommandError> {
+    let mut text = inputs.join("\n");
+    if inputs.is_empty() {
+        stdin.read_to_string(&mut text)?;
+    }
+    let mut packets = Vec::new();
+    for value in serde_json::Deserializer::from_str(&text).into_iter::<Value>() {
+        match value.map_err(|e| CommandError(format!("invalid JSON input: {e}")))? {
+            Value::Array(items) => packets.extend(items),
+            one => packets.push(one),
+        }
+    }
+    let mut frames = Vec::new();
+    for packet in &packets {
+        frames.extend(sio_from_value(packet).map_err(CommandError)?.frames());
+    }
+    let v3 = options.eio == 3;
+    if options.socketio {
+        for frame in frames {
+            match frame {
+                OutFrame::Text(t) => writeln!(out, "{t}")?,
+                OutFrame::Binary(b) => writeln!(out, "hex:{}", hex(&b))?,
+            }
+        }
+        return Ok(());
+    }
+    let eio: Vec<engineio::Packet<'_>> = frames
+        .iter()
+        .map(|f| match f {
+            OutFrame::Text(t) => engineio::Packet::text(t),
+            OutFrame::Binary(b) => engineio::Packet::binary(b),
+        })
+        .collect();
+    if options.payload {
+        let mut body = Vec::new();
+        if v3 {
+            v3::encode_payload(&eio, v3::PayloadFormat::Text, &mut body);
+        } else {
+            engineio::encode_payload(&eio, &mut body);
+        }
+        out.write_all(&body)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for packet in &eio {
+        let (kind, bytes) = if v3 {
+            v3::V3(packet).to_bytes(WireFormat::Frames)
+        } else {
+            packet.to_bytes(WireFormat::Frames)
+        };
+        match kind {
+            sio_codec::FrameKind::Text => {
+                out.write_all(&bytes)?;
+                writeln!(out)?;
+            }
+            sio_codec::FrameKind::Binary => writeln!(out, "hex:{}", hex(&bytes))?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V4: WireOptions = WireOptions {
+        eio: 4,
+        sio: 5,
+        payload: false,
+        socketio: false,
+    };
+
+    type Command = fn(
+        WireOptions,
+        &[String],
+        &mut dyn std::io::Read,
+        &mut dyn Write,
+    ) -> Result<(), CommandError>;
+
+    fn run(f: Command, options: WireOptions, inputs: &[&str]) -> Result<String, String> {
+        let inputs: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
+        let mut out = Vec::new();
+        f(options, &inputs, &mut std::io::empty(), &mut out).map_err(|e| e.0)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn decodes_websocket_frames_with_attachments() {
+        let out = run(
+            decode,
+            V4,
+            &[
+                r#"451-["baz",{"_placeholder":true,"num":0}]"#,
+                "hex:01020304",
+                "2probe",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "{\"type\":5,\"nsp\":\"/\",\"data\":[\"baz\",{\"$bin\":\"01020304\"}],\"attachments\":1}\n{\"type\":\"ping\",\"data\":\"probe\"}\n"
+        );
+    }
+
+    #[test]
+    fn decodes_v3_payloads() {
+        let options = WireOptions {
+            eio: 3,
+            sio: 4,
+            payload: true,
+            socketio: false,
+        };
+        let out = run(
+            decode,
+            options,
+            &["43:451-[\"hello\",{\"_placeholder\":true,\"num\":0}]6:b4AQID"],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "{\"type\":5,\"nsp\":\"/\",\"data\":[\"hello\",{\"$bin\":\"010203\"}],\"attachments\":1}\n"
+        );
+    }
+
+    #[test]
+    fn reports_errors_with_offsets() {
+        assert_eq!(
+            run(decode, V4, &["42[\"a\",]"]).unwrap_err(),
+            "error: invalid JSON at byte 7"
+        );
+        let options = WireOptions {
+            payload: true,
+            ..V4
+        };
+        assert_eq!(
+            run(decode, options, &["40\u{1e}"]).unwrap_err(),
+            "error: empty packet at byte 3"
+        );
+        assert!(run(decode, V4, &[r#"451-["a",{"_placeholder":true,"num":0}]"#]).is_err());
+    }
+
+    #[test]
+    fn encodes_frames_and_payloads() {
+        let input = r#"{"type":2,"nsp":"/admin","data":["baz",{"$bin":"0102"}],"id":3}"#;
+        assert_eq!(
+            run(encode, V4, &[input]).unwrap(),
+            "451-/admin,3[\"baz\",{\"_placeholder\":true,\"num\":0}]\nhex:0102\n"
+        );
+        let options = WireOptions {
+            eio: 3,
+            sio: 4,
+            ..V4
+        };
+        assert_eq!(
+            run(encode, options, &[input]).unwrap().lines().nth(1),
+            Some("hex:040102")
+        );
+        let options = WireOptions {
+            payload: true,
+            ..V4
+        };
+        assert_eq!(
+            run(encode, options, &[input]).unwrap(),
+            "451-/admin,3[\"baz\",{\"_placeholder\":true,\"num\":0}]\u{1e}bAQI=\n"
+        );
+    }
+}

@@ -1,0 +1,243 @@
+//! Packets as JSON, in the shape of the golden vectors' `input` objects: `{"type": 2, "nsp":
+//! "/", "id": 12, "data": [...]}` with binary leaves written `{"$bin": "<hex>"}`. Used by the
+//! `decode` / `encode` commands and by the runner to match received packets.
+
+use bytes::Bytes;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
+use sio_codec::{
+    engineio::{self, Message},
+    socketio::{self, AckId, Assembled, Namespace, PacketType, RawJson},
+};
+use std::fmt::Write as _;
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Parses hex (case-insensitive, no separators).
+pub fn unhex(text: &str) -> Result<Vec<u8>, String> {
+    if !text.len().is_multiple_of(2) {
+        return Err(format!("odd number of hex digits in {text:?}"));
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .ok_or_else(|| format!("invalid hex {text:?}"))
+        })
+        .collect()
+}
+
+/// `{"$bin": "<hex>"}`.
+pub fn bin_value(bytes: &[u8]) -> Value {
+    let mut map = Map::new();
+    map.insert("$bin".into(), Value::String(hex(bytes)));
+    Value::Object(map)
+}
+
+/// A Socket.IO packet and its attachments as golden-vector JSON text.
+///
+/// The payload is copied verbatim for non-binary packets (so number spellings and even lone
+/// surrogate escapes survive); binary packets get their placeholders replaced by
+/// `{"$bin": …}` leaves and an `"attachments"` count.
+pub fn sio_to_json_text(packet: &socketio::Packet<'_>, attachments: &[Bytes]) -> String {
+    let mut out = format!("{{\"type\":{}", packet.packet_type() as u8);
+    let namespace = serde_json::to_string(packet.namespace().as_str()).unwrap_or_default();
+    let _ = write!(out, ",\"nsp\":{namespace}");
+    if let Some(id) = packet.id() {
+        let _ = write!(out, ",\"id\":{id}");
+    }
+    if let Some(data) = packet.data() {
+        let data = match packet.attachments() {
+            Some(_) => resolve_binary(data.as_str(), attachments),
+            None => data.as_str().trim().to_owned(),
+        };
+        let _ = write!(out, ",\"data\":{data}");
+    }
+    if let Some(n) = packet.attachments() {
+        let _ = write!(out, ",\"attachments\":{n}");
+    }
+    out.push('}');
+    out
+}
+
+/// The payload with placeholders replaced; verbatim when it cannot be represented.
+fn resolve_binary(data: &str, attachments: &[Bytes]) -> String {
+    let Ok(mut value) = serde_json::from_str::<Value>(data) else {
+        return data.trim().to_owned();
+    };
+    let replaced = socketio::replace_placeholders(&mut value, &mut |n| {
+        attachments.get(n).map(|bytes| bin_value(bytes))
+    });
+    match replaced {
+        Ok(()) => value.to_string(),
+        Err(_) => data.trim().to_owned(),
+    }
+}
+
+/// A Socket.IO packet as a JSON value (for matching). Fails only for payloads JSON values
+/// cannot hold (lone surrogate escapes).
+pub fn sio_to_value(packet: &socketio::Packet<'_>, attachments: &[Bytes]) -> Result<Value, String> {
+    serde_json::from_str(&sio_to_json_text(packet, attachments)).map_err(|e| e.to_string())
+}
+
+/// An Engine.IO packet as JSON: `{"type": "message", "data": "hello"}`; binary data as
+/// `{"$bin": …}`, the open packet's data as its JSON text.
+pub fn eio_to_value(packet: &engineio::Packet<'_>) -> Value {
+    let mut map = Map::new();
+    map.insert(
+        "type".into(),
+        Value::String(packet.packet_type().name().into()),
+    );
+    let data = match packet {
+        engineio::Packet::Open(h) => Some(Value::String(h.json().into())),
+        engineio::Packet::Ping(d) | engineio::Packet::Pong(d) => d.map(|d| Value::String(d.into())),
+        engineio::Packet::Message(Message::Text(t)) => Some(Value::String((*t).into())),
+        engineio::Packet::Message(Message::Binary(b)) => Some(bin_value(b)),
+        _ => None,
+    };
+    if let Some(data) = data {
+        map.insert("data".into(), data);
+    }
+    Value::Object(map)
+}
+
+/// Serializes a JSON value, turning `{"$bin": "<hex>"}` leaves into byte strings (which the
+/// codec's deconstruction turns into placeholders and attachments).
+struct WithBinary<'v>(&'v Value);
+
+impl Serialize for WithBinary<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => {
+                if let Some(bytes) = bin_leaf(map) {
+                    let bytes = bytes.map_err(serde::ser::Error::custom)?;
+                    return serializer.serialize_bytes(&bytes);
+                }
+                let mut out = serializer.serialize_map(Some(map.len()))?;
+                for (key, value) in map {
+                    out.serialize_entry(key, &WithBinary(value))?;
+                }
+                out.end()
+            }
+            Value::Array(items) => serializer.collect_seq(items.iter().map(WithBinary)),
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+/// The bytes of a `{"$bin": "<hex>"}` object, if `map` is one.
+fn bin_leaf(map: &Map<String, Value>) -> Option<Result<Vec<u8>, String>> {
+    match (map.len(), map.get("$bin")) {
+        (1, Some(Value::String(hex))) => Some(unhex(hex)),
+        _ => None,
+    }
+}
+
+/// Builds the packet described by a golden-vector `input` object: `type` 0–6, `nsp`
+/// (default `/`), optional `id` and `data`. As in the reference encoder, an EVENT / ACK whose
+/// data holds binary leaves becomes a BINARY_EVENT / BINARY_ACK.
+pub fn sio_from_value(input: &Value) -> Result<Assembled, String> {
+    let object = input.as_object().ok_or("a packet is a JSON object")?;
+    let digit = object
+        .get("type")
+        .and_then(Value::as_u64)
+        .and_then(|t| u8::try_from(t).ok())
+        .and_then(|t| PacketType::from_digit(b'0' + t))
+        .ok_or("\"type\" must be a number from 0 to 6")?;
+    let namespace = match object.get("nsp") {
+        None => "/",
+        Some(Value::String(ns)) => ns.as_str(),
+        Some(_) => return Err("\"nsp\" must be a string".into()),
+    };
+    let namespace = Namespace::new(namespace).map_err(|e| format!("\"nsp\": {e}"))?;
+    let id = match object.get("id") {
+        None | Some(Value::Null) => None,
+        Some(id) => Some(
+            id.as_u64()
+                .and_then(AckId::new)
+                .ok_or("\"id\" must be an integer from 0 to 2^53-1")?,
+        ),
+    };
+    let data = object.get("data");
+    let is_ack = matches!(digit, PacketType::Ack | PacketType::BinaryAck);
+    let is_event = matches!(digit, PacketType::Event | PacketType::BinaryEvent);
+    match (data, is_event, is_ack, id) {
+        (Some(data), true, _, _) => {
+            Assembled::from_value(namespace, id, None, &WithBinary(data)).map_err(|e| e.to_string())
+        }
+        (Some(data), _, true, Some(ack)) => {
+            Assembled::from_value(namespace, None, Some(ack), &WithBinary(data))
+                .map_err(|e| e.to_string())
+        }
+        _ => {
+            let json = data
+                .map(|d| socketio::to_js_json(d).map_err(|e| e.to_string()))
+                .transpose()?;
+            let raw = json
+                .as_deref()
+                .map(|j| RawJson::new(j).map_err(|e| e.to_string()))
+                .transpose()?;
+            let packet_type = match digit {
+                PacketType::BinaryEvent => PacketType::Event,
+                PacketType::BinaryAck => PacketType::Ack,
+                other => other,
+            };
+            let packet = socketio::Packet::new(packet_type, namespace, id, raw, 0)
+                .map_err(|e| format!("invalid packet: {e}"))?;
+            Assembled::new(socketio::PacketBuf::from(&packet), Vec::new())
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_binary_packets_both_ways() {
+        let input: Value = serde_json::from_str(
+            r#"{"type":2,"nsp":"/","data":["message-with-ack",{"$bin":"010203"},{"$bin":"040506"}],"id":789}"#,
+        )
+        .unwrap();
+        let assembled = sio_from_value(&input).unwrap();
+        let packet = assembled.packet().as_packet();
+        assert_eq!(
+            packet.to_text().as_str(),
+            r#"52-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
+        );
+        assert_eq!(
+            sio_to_json_text(&packet, assembled.attachments()),
+            r#"{"type":5,"nsp":"/","id":789,"data":["message-with-ack",{"$bin":"010203"},{"$bin":"040506"}],"attachments":2}"#
+        );
+    }
+
+    #[test]
+    fn keeps_non_binary_payloads_verbatim() {
+        let packet = socketio::Packet::decode_text(r#"2["s","\ud800",1.0]"#).unwrap();
+        assert_eq!(
+            sio_to_json_text(&packet, &[]),
+            r#"{"type":2,"nsp":"/","data":["s","\ud800",1.0]}"#
+        );
+        assert!(sio_to_value(&packet, &[]).is_err());
+    }
+
+    #[test]
+    fn rejects_bad_inputs() {
+        assert!(sio_from_value(&serde_json::json!({"type": 9})).is_err());
+        assert!(sio_from_value(&serde_json::json!({"type": 2, "data": []})).is_err());
+        assert!(
+            sio_from_value(&serde_json::json!({"type": 2, "nsp": "x", "data": ["a"]})).is_err()
+        );
+        assert_eq!(unhex("0g").unwrap_err(), "invalid hex \"0g\"");
+    }
+}
