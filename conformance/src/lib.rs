@@ -2,6 +2,8 @@
 
 pub mod cli;
 pub mod codec_commands;
+pub mod engine;
+pub mod expr;
 pub mod matcher;
 pub mod scenario;
 pub mod transport;

@@ -1,0 +1,861 @@
+//! Step execution.
+
+use super::{CaseState, Conn, Finding, Item, StepFailure, Verdict, actual, grade};
+use crate::matcher::{
+    MatchOutcome, Pattern, binary_value, interpolate_value, match_parts, match_value,
+};
+use crate::scenario::{
+    Action, BodyExpect, EioData, EioPacket, EioPacketPattern, Inbound, Outbound, RequestBody,
+    ResponseExpect, Since, SioPacket, Step, Target as StepTarget, Transport,
+};
+use crate::transport::{
+    http::{HttpRequest, HttpResponse},
+    ws::{self, WsConnect},
+};
+use crate::wire;
+use bytes::Bytes;
+use serde_json::Value;
+use sio_codec::{
+    DecodeConfig, Utf8Bytes,
+    engineio::{self, Message},
+    socketio::{OutFrame, Progress, Reassembler},
+};
+use std::{future::Future, pin::Pin};
+use tokio::time::Instant;
+
+type StepsFuture<'s> = Pin<Box<dyn Future<Output = Result<(), Finding>> + Send + 's>>;
+
+impl CaseState<'_> {
+    /// Runs `steps` in order; `outer` caps every deadline (for `unordered`). A FAIL or ERROR
+    /// ends the run; NON-STRICT findings are collected and the run goes on.
+    pub(crate) fn run_steps<'s>(
+        &'s mut self,
+        steps: &'s [Step],
+        outer: Option<Instant>,
+    ) -> StepsFuture<'s> {
+        Box::pin(async move {
+            for step in steps {
+                let start = Instant::now();
+                let deadline = self.deadline(step, start)?;
+                let deadline = outer.map_or(deadline, |o| o.min(deadline));
+                if let Err(failure) = self.run_step(step, deadline).await {
+                    let finding = grade(step.line, failure, self.level(step));
+                    match finding.verdict {
+                        Verdict::Fail | Verdict::Error => return Err(finding),
+                        Verdict::Pass => {}
+                        _ => self.findings.push(finding),
+                    }
+                }
+                let end = Instant::now();
+                self.previous_end = end;
+                if let Some(id) = &step.id {
+                    self.step_ends.insert(id.clone(), end);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn deadline(&self, step: &Step, start: Instant) -> Result<Instant, Finding> {
+        let expr = step.within.as_ref().or(self.instance.step_timeout.as_ref());
+        let timeout = match expr {
+            Some(expr) => expr.eval(&self.captures).map_err(|e| {
+                grade(
+                    step.line,
+                    StepFailure::harness(format!("deadline `{}`: {e}", expr.as_str())),
+                    self.level(step),
+                )
+            })?,
+            None => self.settings.timeout,
+        };
+        Ok(start + timeout)
+    }
+
+    async fn run_step(&mut self, step: &Step, deadline: Instant) -> Result<(), StepFailure> {
+        match &step.action {
+            Action::Http { request, expect } => {
+                let req = self.build_request(request)?;
+                if let Some(id) = &request.async_id {
+                    let client = self.client.clone();
+                    let transcript = self.transcript.clone();
+                    let label = format!("http#{id}");
+                    let handle = tokio::spawn(async move {
+                        client
+                            .send(&req, &transcript, &label)
+                            .await
+                            .map_err(|e| e.to_string())
+                    });
+                    self.pending.insert(id.clone(), handle);
+                    return Ok(());
+                }
+                let response = tokio::time::timeout_at(
+                    deadline,
+                    self.client.send(&req, &self.transcript, "http"),
+                )
+                .await
+                .map_err(|_| {
+                    StepFailure::new(format!(
+                        "no response to {} {} before the deadline",
+                        req.method, req.path_and_query
+                    ))
+                })?
+                .map_err(|e| {
+                    StepFailure::new(format!("{} {}: {e}", req.method, req.path_and_query))
+                })?;
+                self.check_timing(step, Instant::now())?;
+                match expect {
+                    Some(expect) => {
+                        self.match_response(expect, &response, eio3(&req.path_and_query))
+                    }
+                    None => Ok(()),
+                }
+            }
+            Action::Await { id, expect } => {
+                let handle = self
+                    .pending
+                    .remove(id)
+                    .ok_or_else(|| StepFailure::harness(format!("no pending request `{id}`")))?;
+                let abort = handle.abort_handle();
+                let response = match tokio::time::timeout_at(deadline, handle).await {
+                    Err(_) => {
+                        abort.abort();
+                        return Err(StepFailure::new(format!(
+                            "request `{id}` got no response before the deadline"
+                        )));
+                    }
+                    Ok(Err(e)) => return Err(StepFailure::harness(format!("request `{id}`: {e}"))),
+                    Ok(Ok(Err(e))) => return Err(StepFailure::new(format!("request `{id}`: {e}"))),
+                    Ok(Ok(Ok(response))) => response,
+                };
+                self.check_timing(step, Instant::now())?;
+                match expect {
+                    Some(expect) => self.match_response(expect, &response, false),
+                    None => Ok(()),
+                }
+            }
+            Action::WsOpen {
+                conn,
+                target,
+                headers,
+                expect,
+            } => {
+                self.ws_open(conn, target, headers, expect.as_ref(), deadline)
+                    .await
+            }
+            Action::Open {
+                conn,
+                query,
+                expect,
+            } => {
+                let query = match query {
+                    Some(q) => q
+                        .render(&self.captures)
+                        .map_err(|e| StepFailure::harness(e.to_string()))?,
+                    None => "EIO=4".to_owned(),
+                };
+                self.open(conn, &query, expect.as_ref(), deadline).await
+            }
+            Action::Send { conn, payload } => self.send(conn, payload).await,
+            Action::Expect { conn, expected } => self.expect(step, conn, expected, deadline).await,
+            Action::ExpectNone { conn, duration } => {
+                let quiet = duration
+                    .eval(&self.captures)
+                    .map_err(|e| StepFailure::harness(e.to_string()))?;
+                let conn = self.conn(conn)?;
+                match conn.next(Instant::now() + quiet).await {
+                    None => Ok(()),
+                    Some(item) => Err(StepFailure {
+                        expected: Some(format!("nothing for {quiet:?}")),
+                        actual: Some(item.describe()),
+                        ..StepFailure::new("expected silence")
+                    }),
+                }
+            }
+            Action::Unordered { steps } => {
+                self.run_steps(steps, Some(deadline))
+                    .await
+                    .map_err(|f| StepFailure {
+                        grade: Some(match f.verdict {
+                            Verdict::NonStrict => crate::scenario::Grade::NonStrict,
+                            _ => crate::scenario::Grade::Fail,
+                        }),
+                        expected: f.expected,
+                        actual: f.actual,
+                        timing: f.timing,
+                        harness: f.verdict == Verdict::Error,
+                        ..StepFailure::new(format!("line {}: {}", f.line, f.message))
+                    })
+            }
+            Action::Sleep { duration } => {
+                let pause = duration
+                    .eval(&self.captures)
+                    .map_err(|e| StepFailure::harness(e.to_string()))?;
+                tokio::time::sleep(pause).await;
+                Ok(())
+            }
+            Action::Repeat { times, steps } => {
+                for _ in 0..*times {
+                    self.run_steps(steps, None).await.map_err(|f| StepFailure {
+                        expected: f.expected,
+                        actual: f.actual,
+                        timing: f.timing,
+                        harness: f.verdict == Verdict::Error,
+                        ..StepFailure::new(format!("line {}: {}", f.line, f.message))
+                    })?;
+                }
+                Ok(())
+            }
+            Action::Use { fragment } => Err(StepFailure::harness(format!(
+                "fragment `{fragment}` was not expanded"
+            ))),
+            Action::Close { conn, code } => {
+                self.conn(conn)?.close(*code).await;
+                Ok(())
+            }
+        }
+    }
+
+    fn conn(&mut self, name: &str) -> Result<&mut Conn, StepFailure> {
+        self.conns
+            .get_mut(name)
+            .ok_or_else(|| StepFailure::harness(format!("no connection named `{name}`")))
+    }
+
+    fn path_and_query(&self, target: &StepTarget) -> Result<String, StepFailure> {
+        match target {
+            StepTarget::Query(q) => {
+                let q = q
+                    .render(&self.captures)
+                    .map_err(|e| StepFailure::harness(e.to_string()))?;
+                Ok(self.target.path_and_query(&q))
+            }
+            StepTarget::Url(u) => u
+                .render(&self.captures)
+                .map_err(|e| StepFailure::harness(e.to_string())),
+        }
+    }
+
+    fn build_request(
+        &self,
+        request: &crate::scenario::HttpRequest,
+    ) -> Result<HttpRequest, StepFailure> {
+        let path_and_query = self.path_and_query(&request.target)?;
+        let body = match &request.body {
+            None => Bytes::new(),
+            Some(RequestBody::Text(t)) => Bytes::from(
+                t.render(&self.captures)
+                    .map_err(|e| StepFailure::harness(e.to_string()))?,
+            ),
+            Some(RequestBody::Bytes(b)) => Bytes::from(b.clone()),
+            Some(RequestBody::Eio(packets)) => {
+                let texts = self.eio_texts(packets)?;
+                let views: Vec<_> = packets
+                    .iter()
+                    .zip(&texts)
+                    .map(|(p, t)| eio_packet(p, t))
+                    .collect();
+                let mut body = Vec::new();
+                if eio3(&path_and_query) {
+                    engineio::v3::encode_payload(
+                        &views,
+                        engineio::v3::PayloadFormat::Text,
+                        &mut body,
+                    );
+                } else {
+                    engineio::encode_payload(&views, &mut body);
+                }
+                Bytes::from(body)
+            }
+        };
+        let mut req = HttpRequest::new(request.method.clone(), path_and_query);
+        req.body = body;
+        for (name, value) in &request.headers {
+            let value = value
+                .render(&self.captures)
+                .map_err(|e| StepFailure::harness(e.to_string()))?;
+            req = req.with_header(name.clone(), value);
+        }
+        Ok(req)
+    }
+
+    fn eio_texts(&self, packets: &[EioPacket]) -> Result<Vec<Option<String>>, StepFailure> {
+        packets
+            .iter()
+            .map(|p| match &p.data {
+                Some(EioData::Text(t)) => t
+                    .render(&self.captures)
+                    .map(Some)
+                    .map_err(|e| StepFailure::harness(e.to_string())),
+                _ => Ok(None),
+            })
+            .collect()
+    }
+
+    fn check_timing(&self, step: &Step, arrival: Instant) -> Result<(), StepFailure> {
+        let Some(timing) = &step.timing else {
+            return Ok(());
+        };
+        let since = match &timing.since {
+            Since::Previous => self.previous_end,
+            Since::CaseStart => self.started,
+            Since::Step(id) => *self
+                .step_ends
+                .get(id)
+                .ok_or_else(|| StepFailure::harness(format!("no step `{id}` ran yet")))?,
+        };
+        let elapsed = arrival.saturating_duration_since(since);
+        let eval = |e: &crate::expr::Expr| {
+            e.eval(&self.captures)
+                .map_err(|e| StepFailure::harness(e.to_string()))
+        };
+        if let Some(max) = &timing.max {
+            let limit = eval(&max.at)?;
+            if elapsed > limit {
+                return Err(StepFailure {
+                    grade: Some(max.grade),
+                    timing: true,
+                    expected: Some(format!("at most {} ({limit:?})", max.at.as_str())),
+                    actual: Some(format!("{elapsed:?}")),
+                    ..StepFailure::new("arrived too late")
+                });
+            }
+        }
+        if let Some(min) = &timing.min {
+            let limit = eval(&min.at)?;
+            if elapsed < limit {
+                return Err(StepFailure {
+                    grade: Some(min.grade),
+                    timing: true,
+                    expected: Some(format!("at least {} ({limit:?})", min.at.as_str())),
+                    actual: Some(format!("{elapsed:?}")),
+                    ..StepFailure::new("arrived too early")
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Matches a response against an expectation and its graded alternatives.
+    fn match_response(
+        &mut self,
+        expect: &ResponseExpect,
+        response: &HttpResponse,
+        eio3: bool,
+    ) -> Result<(), StepFailure> {
+        let outcome = self.match_response_parts(expect, response, eio3);
+        if !outcome.passed() {
+            return Err(StepFailure::mismatch(
+                format!("response {} did not match", response.status),
+                &outcome,
+            ));
+        }
+        if expect.one_of.is_empty() {
+            return self.non_strict_notes(outcome);
+        }
+        let mut failures = Vec::new();
+        for alternative in &expect.one_of {
+            let outcome = self.match_response_parts(&alternative.expect, response, eio3);
+            if outcome.passed() {
+                return match alternative.grade {
+                    crate::scenario::Grade::Pass => self.non_strict_notes(outcome),
+                    grade => Err(StepFailure {
+                        grade: Some(grade),
+                        actual: Some(format!("status {}", response.status)),
+                        ..StepFailure::new(
+                            alternative
+                                .note
+                                .clone()
+                                .unwrap_or_else(|| "a graded alternative matched".into()),
+                        )
+                    }),
+                };
+            }
+            if let MatchOutcome::Fail(m) = outcome {
+                failures.extend(m.into_iter().map(|m| m.to_string()));
+            }
+        }
+        Err(StepFailure {
+            actual: Some(format!(
+                "status {} body {:?}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            )),
+            ..StepFailure::new(format!("no alternative matched: {}", failures.join("; ")))
+        })
+    }
+
+    fn match_response_parts(
+        &mut self,
+        expect: &ResponseExpect,
+        response: &HttpResponse,
+        eio3: bool,
+    ) -> MatchOutcome {
+        let status = Value::from(response.status);
+        let headers: Vec<Value> = expect
+            .headers
+            .iter()
+            .map(|(name, _)| actual::header(response, name))
+            .collect();
+        let header_paths: Vec<String> = expect
+            .headers
+            .iter()
+            .map(|(name, _)| format!("/headers/{name}"))
+            .collect();
+        let body_pattern = expect.body.as_ref().map(BodyExpect::to_pattern);
+        let body = expect.body.as_ref().map(|b| match b {
+            BodyExpect::Text(_) => actual::body_text(response),
+            BodyExpect::Json(_) => actual::body_json(response),
+            BodyExpect::Eio(_) => {
+                let binary = actual::header(response, "content-type")
+                    .as_str()
+                    .is_some_and(|c| c.contains("octet-stream"));
+                actual::payload_value(&response.body, eio3, binary)
+            }
+        });
+        let mut parts: Vec<(&str, &Pattern, &Value)> = Vec::new();
+        if let Some(pattern) = &expect.status {
+            parts.push(("/status", pattern, &status));
+        }
+        for (((_, pattern), value), path) in expect.headers.iter().zip(&headers).zip(&header_paths)
+        {
+            parts.push((path, pattern, value));
+        }
+        if let (Some(pattern), Some(body)) = (&body_pattern, &body) {
+            parts.push(("/body", pattern, body));
+        }
+        match_parts(&parts, &mut self.captures)
+    }
+
+    fn non_strict_notes(&mut self, outcome: MatchOutcome) -> Result<(), StepFailure> {
+        if let MatchOutcome::NonStrict(notes) = outcome {
+            let text: Vec<String> = notes.iter().map(ToString::to_string).collect();
+            return Err(StepFailure {
+                grade: Some(crate::scenario::Grade::NonStrict),
+                ..StepFailure::new(text.join("; "))
+            });
+        }
+        Ok(())
+    }
+
+    async fn ws_open(
+        &mut self,
+        name: &str,
+        target: &StepTarget,
+        headers: &[(String, crate::matcher::Template)],
+        expect: Option<&ResponseExpect>,
+        deadline: Instant,
+    ) -> Result<(), StepFailure> {
+        let path_and_query = self.path_and_query(target)?;
+        let mut extra = Vec::new();
+        for (header, value) in headers {
+            extra.push((
+                header.clone(),
+                value
+                    .render(&self.captures)
+                    .map_err(|e| StepFailure::harness(e.to_string()))?,
+            ));
+        }
+        let connect = ws::connect(
+            self.client.connector(),
+            &path_and_query,
+            &extra,
+            &self.transcript,
+            name,
+        );
+        let result = tokio::time::timeout_at(deadline, connect)
+            .await
+            .map_err(|_| {
+                StepFailure::new("no answer to the WebSocket upgrade before the deadline")
+            })?
+            .map_err(|e| StepFailure::new(format!("WebSocket upgrade: {e}")))?;
+        let wants_rejection = expect.and_then(|e| e.rejected).unwrap_or(false);
+        match result {
+            WsConnect::Rejected { status, body, .. } => {
+                if wants_rejection {
+                    return Ok(());
+                }
+                Err(StepFailure {
+                    expected: Some("101".into()),
+                    actual: Some(format!("{status} {}", String::from_utf8_lossy(&body))),
+                    ..StepFailure::new("the WebSocket upgrade was refused")
+                })
+            }
+            WsConnect::Open(connection) => {
+                let mut conn =
+                    Conn::websocket(name, connection, self.instance.heartbeat, &self.transcript);
+                if wants_rejection {
+                    // Accepted only if the server closes right away (101 then close).
+                    return match conn.next(deadline).await {
+                        Some(Item::Closed { .. }) => Ok(()),
+                        Some(item) => Err(StepFailure {
+                            expected: Some("an HTTP error or an immediate close".into()),
+                            actual: Some(item.describe()),
+                            ..StepFailure::new("the WebSocket was accepted")
+                        }),
+                        None => Err(StepFailure::new(
+                            "the WebSocket stayed open until the deadline",
+                        )),
+                    };
+                }
+                if let Some(pattern) = expect.and_then(|e| e.status.as_ref()) {
+                    let outcome = match_value(pattern, &Value::from(101), &mut self.captures);
+                    if !outcome.passed() {
+                        return Err(StepFailure::mismatch("upgrade status", &outcome));
+                    }
+                }
+                self.conns.insert(name.to_owned(), conn);
+                Ok(())
+            }
+        }
+    }
+
+    /// Transport-neutral session open.
+    async fn open(
+        &mut self,
+        name: &str,
+        query: &str,
+        expect: Option<&EioPacketPattern>,
+        deadline: Instant,
+    ) -> Result<(), StepFailure> {
+        let transport = self.instance.transport.unwrap_or(Transport::Websocket);
+        let handshake = match transport {
+            Transport::Websocket => {
+                let path = self
+                    .target
+                    .path_and_query(&format!("{query}&transport=websocket"));
+                self.ws_open(
+                    name,
+                    &StepTarget::Url(crate::matcher::Template::literal_text(&path)),
+                    &[],
+                    None,
+                    deadline,
+                )
+                .await?;
+                let conn = self.conn(name)?;
+                let item = conn
+                    .next(deadline)
+                    .await
+                    .ok_or_else(|| StepFailure::new("no open packet before the deadline"))?;
+                item_packet(&item)?
+            }
+            Transport::Polling | Transport::Upgrade => {
+                let path = self
+                    .target
+                    .path_and_query(&format!("{query}&transport=polling"));
+                let response = tokio::time::timeout_at(
+                    deadline,
+                    self.client
+                        .send(&HttpRequest::get(path.clone()), &self.transcript, name),
+                )
+                .await
+                .map_err(|_| StepFailure::new("no handshake response before the deadline"))?
+                .map_err(|e| StepFailure::new(format!("handshake: {e}")))?;
+                if response.status != 200 {
+                    return Err(StepFailure {
+                        expected: Some("200".into()),
+                        actual: Some(format!(
+                            "{} {}",
+                            response.status,
+                            String::from_utf8_lossy(&response.body)
+                        )),
+                        ..StepFailure::new("the handshake was refused")
+                    });
+                }
+                engineio::decode_payload_buf(
+                    response.body.clone(),
+                    &DecodeConfig::new().max_payload(usize::MAX),
+                )
+                .next()
+                .ok_or_else(|| StepFailure::new("empty handshake body"))?
+                .map_err(|e| StepFailure::new(format!("handshake body: {e}")))?
+            }
+        };
+        let view = handshake.as_packet();
+        if let Some(pattern) = expect {
+            let outcome = match_value(
+                &pattern.to_pattern(),
+                &wire::eio_to_value(&view),
+                &mut self.captures,
+            );
+            if !outcome.passed() {
+                return Err(StepFailure::mismatch("handshake", &outcome));
+            }
+            self.non_strict_notes(outcome)?;
+        }
+        let engineio::Packet::Open(h) = view else {
+            return Err(StepFailure {
+                actual: Some(format!("{view:?}")),
+                ..StepFailure::new("the first packet is not an open packet")
+            });
+        };
+        for (key, value) in [
+            ("sid", Value::from(h.sid())),
+            ("ping_interval", Value::from(h.ping_interval())),
+            ("ping_timeout", Value::from(h.ping_timeout())),
+        ] {
+            if !self.captures.contains(key) {
+                self.captures.set(key, value);
+            }
+        }
+        let sid = h.sid().to_owned();
+        match transport {
+            Transport::Websocket => Ok(()),
+            Transport::Polling => {
+                let path = self
+                    .target
+                    .path_and_query(&format!("{query}&transport=polling&sid={sid}"));
+                let conn = Conn::polling(
+                    name,
+                    self.client.clone(),
+                    path,
+                    self.instance.heartbeat,
+                    &self.transcript,
+                );
+                self.conns.insert(name.to_owned(), conn);
+                Ok(())
+            }
+            Transport::Upgrade => {
+                let path = self
+                    .target
+                    .path_and_query(&format!("{query}&transport=websocket&sid={sid}"));
+                self.ws_open(
+                    name,
+                    &StepTarget::Url(crate::matcher::Template::literal_text(&path)),
+                    &[],
+                    None,
+                    deadline,
+                )
+                .await?;
+                let conn = self.conn(name)?;
+                conn.send_packets(&[engineio::Packet::Ping(Some("probe"))])
+                    .await
+                    .map_err(StepFailure::new)?;
+                let item = conn.next(deadline).await.ok_or_else(|| {
+                    StepFailure::new("no answer to the probe before the deadline")
+                })?;
+                let answer = item_packet(&item)?;
+                if answer.as_packet() != engineio::Packet::Pong(Some("probe")) {
+                    return Err(StepFailure {
+                        expected: Some("Pong(\"probe\")".into()),
+                        actual: Some(format!("{answer:?}")),
+                        ..StepFailure::new("the upgrade probe was not answered")
+                    });
+                }
+                conn.send_packets(&[engineio::Packet::Upgrade])
+                    .await
+                    .map_err(StepFailure::new)
+            }
+        }
+    }
+
+    async fn send(&mut self, name: &str, payload: &Outbound) -> Result<(), StepFailure> {
+        match payload {
+            Outbound::Eio(packet) => {
+                let texts = self.eio_texts(std::slice::from_ref(packet))?;
+                let view = eio_packet(packet, &texts[0]);
+                self.conn(name)?
+                    .send_packets(&[view])
+                    .await
+                    .map_err(StepFailure::new)
+            }
+            Outbound::Sio(packet) => {
+                let frames = self.sio_frames(packet)?;
+                let views: Vec<_> = frames
+                    .iter()
+                    .map(|f| match f {
+                        OutFrame::Text(t) => engineio::Packet::text(t),
+                        OutFrame::Binary(b) => engineio::Packet::binary(b),
+                    })
+                    .collect();
+                self.conn(name)?
+                    .send_packets(&views)
+                    .await
+                    .map_err(StepFailure::new)
+            }
+            Outbound::Text(t) => {
+                let text = t
+                    .render(&self.captures)
+                    .map_err(|e| StepFailure::harness(e.to_string()))?;
+                self.conn(name)?
+                    .send_raw_text(text)
+                    .await
+                    .map_err(StepFailure::new)
+            }
+            Outbound::Binary(b) => self
+                .conn(name)?
+                .send_raw_binary(b.clone())
+                .await
+                .map_err(StepFailure::new),
+        }
+    }
+
+    fn sio_frames(&self, packet: &SioPacket) -> Result<Vec<OutFrame>, StepFailure> {
+        let mut object = serde_json::Map::new();
+        object.insert("type".into(), Value::from(packet.kind.code()));
+        object.insert("nsp".into(), Value::from(packet.nsp.clone()));
+        if let Some(id) = &packet.id {
+            let id = interpolate_value(id, &self.captures)
+                .map_err(|e| StepFailure::harness(e.to_string()))?;
+            object.insert("id".into(), id);
+        }
+        if let Some(data) = &packet.data {
+            let data = interpolate_value(data, &self.captures)
+                .map_err(|e| StepFailure::harness(e.to_string()))?;
+            object.insert("data".into(), data);
+        }
+        let assembled =
+            wire::sio_from_value(&Value::Object(object)).map_err(StepFailure::harness)?;
+        Ok(assembled.frames().collect())
+    }
+
+    async fn expect(
+        &mut self,
+        step: &Step,
+        name: &str,
+        expected: &Inbound,
+        deadline: Instant,
+    ) -> Result<(), StepFailure> {
+        let within = deadline.saturating_duration_since(Instant::now());
+        let mut reassembler = Reassembler::new(DecodeConfig::new().max_attachments(u32::MAX));
+        loop {
+            let conn = self.conn(name)?;
+            let Some(item) = conn.next(deadline).await else {
+                let what = match expected {
+                    Inbound::Closed => "the connection was still open",
+                    _ => "nothing arrived",
+                };
+                return Err(StepFailure {
+                    expected: Some(describe_inbound(expected)),
+                    actual: Some(format!("{what} after {within:?}")),
+                    ..StepFailure::new(what)
+                });
+            };
+            let arrival = item.at();
+            let actual = match (expected, &item) {
+                (Inbound::Closed, Item::Closed { .. }) => {
+                    return self.check_timing(step, arrival);
+                }
+                (_, Item::Closed { detail, .. }) => {
+                    return Err(StepFailure {
+                        expected: Some(describe_inbound(expected)),
+                        actual: Some(format!("connection closed ({detail})")),
+                        ..StepFailure::new("the connection closed")
+                    });
+                }
+                (_, Item::Malformed { error, .. }) => {
+                    return Err(StepFailure::new(format!(
+                        "the server sent malformed data: {error}"
+                    )));
+                }
+                (Inbound::Closed, _) => {
+                    return Err(StepFailure {
+                        expected: Some("the connection to close".into()),
+                        actual: Some(item.describe()),
+                        ..StepFailure::new("data arrived instead of a close")
+                    });
+                }
+                (Inbound::Eio(_), Item::Packet { packet, .. }) => {
+                    wire::eio_to_value(&packet.as_packet())
+                }
+                (Inbound::Text(_), Item::Packet { raw, packet, .. }) => match raw {
+                    Some(raw) => Value::String(raw.clone()),
+                    None => wire::eio_to_value(&packet.as_packet()),
+                },
+                (Inbound::Binary(_), Item::Packet { packet, .. }) => match packet.as_packet() {
+                    engineio::Packet::Message(Message::Binary(b)) => binary_value(&b),
+                    other => wire::eio_to_value(&other),
+                },
+                (Inbound::Sio(_), Item::Packet { packet, .. }) => {
+                    let progress = match packet.as_packet() {
+                        engineio::Packet::Message(Message::Text(t)) => {
+                            reassembler.push_text(&Utf8Bytes::from(t))
+                        }
+                        engineio::Packet::Message(Message::Binary(b)) => {
+                            reassembler.push_binary(Bytes::from(b.into_owned()))
+                        }
+                        other => {
+                            return Err(StepFailure {
+                                expected: Some(describe_inbound(expected)),
+                                actual: Some(format!("Engine.IO {other:?}")),
+                                ..StepFailure::new("expected a Socket.IO packet")
+                            });
+                        }
+                    };
+                    match progress {
+                        Ok(Progress::NeedAttachments { .. }) => continue,
+                        Ok(Progress::Complete(a)) => {
+                            actual::sio_value(&a.packet().as_packet(), a.attachments()).map_err(
+                                |e| StepFailure::new(format!("unrepresentable payload: {e}")),
+                            )?
+                        }
+                        Err(e) => {
+                            return Err(StepFailure::new(format!(
+                                "the server sent a malformed Socket.IO packet: {e}"
+                            )));
+                        }
+                    }
+                }
+            };
+            let pattern = match expected {
+                Inbound::Eio(p) => p.to_pattern(),
+                Inbound::Sio(p) => p.to_pattern(),
+                Inbound::Text(p) | Inbound::Binary(p) => p.clone(),
+                Inbound::Closed => unreachable_closed(),
+            };
+            let outcome = match_value(&pattern, &actual, &mut self.captures);
+            if !outcome.passed() {
+                return Err(StepFailure::mismatch("unexpected packet", &outcome));
+            }
+            self.check_timing(step, arrival)?;
+            return self.non_strict_notes(outcome);
+        }
+    }
+}
+
+/// `Inbound::Closed` returns before patterns are built.
+fn unreachable_closed() -> Pattern {
+    Pattern::Any
+}
+
+fn describe_inbound(expected: &Inbound) -> String {
+    match expected {
+        Inbound::Eio(p) => p.to_pattern().to_string(),
+        Inbound::Sio(p) => p.to_pattern().to_string(),
+        Inbound::Text(p) | Inbound::Binary(p) => p.to_string(),
+        Inbound::Closed => "the connection to close".into(),
+    }
+}
+
+fn item_packet(item: &Item) -> Result<engineio::PacketBuf, StepFailure> {
+    match item {
+        Item::Packet { packet, .. } => Ok(packet.clone()),
+        other => Err(StepFailure::new(format!(
+            "expected an Engine.IO packet, got {}",
+            other.describe()
+        ))),
+    }
+}
+
+/// Whether a request targets an Engine.IO v3 session.
+fn eio3(path_and_query: &str) -> bool {
+    path_and_query.contains("EIO=3")
+}
+
+/// A fixture packet as a codec packet; `text` is its rendered text data.
+fn eio_packet<'a>(packet: &'a EioPacket, text: &'a Option<String>) -> engineio::Packet<'a> {
+    let text_data = text.as_deref();
+    match packet.kind {
+        crate::scenario::EioType::Open => {
+            engineio::Packet::Open(engineio::Handshake::new("", &[], 0, 0, None))
+        }
+        crate::scenario::EioType::Close => engineio::Packet::Close,
+        crate::scenario::EioType::Ping => engineio::Packet::Ping(text_data),
+        crate::scenario::EioType::Pong => engineio::Packet::Pong(text_data),
+        crate::scenario::EioType::Message => match &packet.data {
+            Some(EioData::Binary(b)) => engineio::Packet::binary(b),
+            _ => engineio::Packet::text(text_data.unwrap_or_default()),
+        },
+        crate::scenario::EioType::Upgrade => engineio::Packet::Upgrade,
+        crate::scenario::EioType::Noop => engineio::Packet::Noop,
+    }
+}

@@ -1,1 +1,0 @@
-//! matcher (work in progress).

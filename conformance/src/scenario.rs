@@ -1,1 +1,0 @@
-//! scenario (work in progress).

@@ -1,0 +1,326 @@
+//! Fixture model: typed suites loaded from `fixtures/conformance/*.yaml`.
+//!
+//! Loading runs in four stages, each reporting `file:line:column` diagnostics:
+//! 1. YAML → serde structs (`raw`) with serde-saphyr: unknown keys, wrong types, bad
+//!    patterns and duration expressions fail here with serde-saphyr's own location.
+//! 2. Structs → typed [`Step`]s (`convert`): one action per step, keys valid for it. Each step
+//!    is deserialized as `serde_saphyr::Spanned`, so its line is exact.
+//! 3. `use:` inlining (`expand`) with cycle detection.
+//! 4. Validation (`validate`) of every case in execution order, then expansion of cases
+//!    with an `open` step over the transport axis into [`CaseInstance`]s.
+
+mod convert;
+mod error;
+mod expand;
+mod model;
+mod packet;
+mod raw;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use error::{Diagnostic, FixtureError};
+pub use model::{
+    Action, Alternative, BodyExpect, Bound, Case, CaseInstance, Defaults, Fragment, Grade,
+    Heartbeat, HttpRequest, Inbound, Level, Outbound, RequestBody, ResponseExpect, SCHEMA, Since,
+    SpecRef, Step, Suite, Target, Timing, Transport,
+};
+pub use packet::{
+    EioData, EioPacket, EioPacketPattern, EioType, SioPacket, SioPacketPattern, SioType,
+};
+
+use convert::{Converter, is_slug};
+use error::Sink;
+use raw::RawSuite;
+
+/// Variables every engine sets before a case starts: `base`, `ws_base` (target URL plus suite
+/// path), `slack` (a duration) and `case_id`.
+pub const DEFAULT_BUILTINS: [&str; 4] = ["base", "ws_base", "slack", "case_id"];
+
+/// Options for loading fixtures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Variables the engine defines before each case; fixtures may read them without
+    /// capturing them and may not capture into them.
+    pub builtins: Vec<String>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            builtins: DEFAULT_BUILTINS
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// Loads one suite file with [`LoadOptions::default`].
+///
+/// # Errors
+/// [`FixtureError`] with every problem found, each with `file:line:column`.
+pub fn load_suite(path: impl AsRef<Path>) -> Result<Suite, FixtureError> {
+    load_suite_with(path, &LoadOptions::default())
+}
+
+/// Loads one suite file.
+///
+/// # Errors
+/// [`FixtureError`] with every problem found, each with `file:line:column`.
+pub fn load_suite_with(
+    path: impl AsRef<Path>,
+    options: &LoadOptions,
+) -> Result<Suite, FixtureError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| FixtureError::single(path, 0, 0, format!("cannot read fixture: {err}")))?;
+    parse_suite(&text, path, options)
+}
+
+/// Loads every `*.yaml` file of `dir` (not recursive), sorted by file name, with
+/// [`LoadOptions::default`].
+///
+/// # Errors
+/// [`FixtureError`] with the problems of every file, and suite names used twice.
+pub fn load_dir(dir: impl AsRef<Path>) -> Result<Vec<Suite>, FixtureError> {
+    load_dir_with(dir, &LoadOptions::default())
+}
+
+/// Loads every `*.yaml` file of `dir` (not recursive), sorted by file name.
+///
+/// # Errors
+/// [`FixtureError`] with the problems of every file, and suite names used twice.
+pub fn load_dir_with(
+    dir: impl AsRef<Path>,
+    options: &LoadOptions,
+) -> Result<Vec<Suite>, FixtureError> {
+    let dir = dir.as_ref();
+    let read_error = |err: std::io::Error| {
+        FixtureError::single(dir, 0, 0, format!("cannot read fixture directory: {err}"))
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        if path.is_file() && path.extension().is_some_and(|ext| ext == "yaml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+
+    let mut suites = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for file in files {
+        match load_suite_with(&file, options) {
+            Ok(suite) => {
+                if let Some(first) = names.get(&suite.suite) {
+                    diagnostics.push(Diagnostic {
+                        file: file.clone(),
+                        line: suite.line,
+                        column: 0,
+                        message: format!(
+                            "suite `{}` is already defined in {}",
+                            suite.suite,
+                            first.display()
+                        ),
+                        snippet: None,
+                    });
+                } else {
+                    names.insert(suite.suite.clone(), file.clone());
+                }
+                suites.push(suite);
+            }
+            Err(err) => diagnostics.extend(err.diagnostics),
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(suites)
+    } else {
+        Err(FixtureError { diagnostics })
+    }
+}
+
+/// serde-saphyr settings for fixtures: YAML 1.2 booleans only (`no` stays a string), no
+/// duplicate keys, no merge keys, no aliases (reuse goes through `use:`).
+fn yaml_options() -> serde_saphyr::Options {
+    let mut aliases = serde_saphyr::options::AliasLimits::default();
+    aliases.max_alias_expansions_per_anchor = 0;
+    serde_saphyr::options! {
+        strict_booleans: true,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        merge_keys: serde_saphyr::MergeKeyPolicy::Error,
+        alias_limits: aliases,
+    }
+}
+
+/// Parses and validates a suite from text; `file` is used in diagnostics and
+/// [`Suite::file`].
+///
+/// # Errors
+/// [`FixtureError`] with every problem found. YAML and shape errors stop at the first one;
+/// the later stages report all of theirs.
+pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Suite, FixtureError> {
+    let raw: RawSuite = serde_saphyr::from_str_with_options(text, yaml_options())
+        .map_err(|err| FixtureError::from_yaml(file, &err))?;
+    let mut sink = Sink::new(file);
+
+    if raw.schema.value != SCHEMA {
+        sink.error(
+            raw.schema.referenced.line(),
+            raw.schema.referenced.column(),
+            format!(
+                "unsupported schema `{}` (expected `{SCHEMA}`)",
+                raw.schema.value
+            ),
+        );
+    }
+    let suite_line = raw.suite.referenced.line();
+    if !is_slug(&raw.suite.value) {
+        sink.error(
+            suite_line,
+            raw.suite.referenced.column(),
+            format!(
+                "suite name `{}` must be a slug ([A-Za-z0-9_.-] segments separated by `/`)",
+                raw.suite.value
+            ),
+        );
+    }
+
+    let defaults = raw.defaults;
+    let transports = defaults
+        .transports
+        .unwrap_or_else(|| vec![Transport::Polling, Transport::Websocket]);
+    if transports.is_empty() {
+        sink.error(suite_line, 0, "`defaults.transports` must not be empty");
+    }
+    if let Some(timeout) = &defaults.step_timeout {
+        for name in timeout.value.variables() {
+            if !options.builtins.iter().any(|builtin| builtin == name) {
+                sink.error(
+                    timeout.referenced.line(),
+                    timeout.referenced.column(),
+                    format!("`step_timeout` can only use built-in variables, not `${{{name}}}`"),
+                );
+            }
+        }
+    }
+    let defaults = Defaults {
+        path: defaults.path,
+        heartbeat: defaults.heartbeat.unwrap_or(Heartbeat::Auto),
+        transports,
+        level: defaults.level.unwrap_or(Level::Must),
+        step_timeout: defaults.step_timeout.map(|timeout| timeout.value),
+        requires: defaults.requires,
+    };
+
+    let mut converter = Converter { sink: &mut sink };
+    let fragments: BTreeMap<String, Fragment> = raw
+        .fragments
+        .into_iter()
+        .map(|(name, steps)| {
+            let line = steps.referenced.line();
+            (
+                name,
+                Fragment {
+                    line,
+                    steps: converter.steps(steps.value),
+                },
+            )
+        })
+        .collect();
+
+    let mut cases = Vec::new();
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    for spanned in raw.cases {
+        let line = spanned.referenced.line();
+        let column = spanned.referenced.column();
+        let case = spanned.value;
+        if !is_slug(&case.id) {
+            converter.sink.error(
+                line,
+                column,
+                format!(
+                    "case id `{}` must be a slug ([A-Za-z0-9_.-] segments separated by `/`)",
+                    case.id
+                ),
+            );
+        }
+        if let Some(first) = seen.insert(case.id.clone(), line) {
+            converter.sink.error(
+                line,
+                column,
+                format!("duplicate case id `{}` (first at line {first})", case.id),
+            );
+        }
+        if case.transports.as_ref().is_some_and(Vec::is_empty) {
+            converter
+                .sink
+                .error(line, column, "`transports` must not be empty");
+        }
+        cases.push(Case {
+            id: case.id,
+            line,
+            title: case.title,
+            official: case.official.0,
+            spec: case.spec.0,
+            level: case.level,
+            requires: case.requires,
+            serial: case.serial,
+            transports: case.transports,
+            heartbeat: case.heartbeat,
+            steps: converter.steps(case.steps),
+        });
+    }
+    // Later stages would report follow-up noise for dropped steps: stop here.
+    if !sink.diagnostics.is_empty() {
+        return Err(sink.into_error());
+    }
+
+    let mut suite = Suite {
+        file: file.to_owned(),
+        line: suite_line,
+        suite: raw.suite.value,
+        title: raw.title,
+        spec_base_url: raw.spec.map(|spec| spec.base_url),
+        defaults,
+        fragments,
+        cases: Vec::new(),
+        instances: Vec::new(),
+    };
+    let mut instances = Vec::new();
+    for case in &cases {
+        let before = sink.diagnostics.len();
+        let steps = expand::inline_fragments(&case.steps, &suite.fragments, &mut sink);
+        if sink.diagnostics.len() > before {
+            continue;
+        }
+        if case.transports.is_some() && !expand::has_open(&steps) {
+            sink.error(
+                case.line,
+                0,
+                format!(
+                    "case `{}` sets `transports` but has no `open` step to expand",
+                    case.id
+                ),
+            );
+        }
+        validate::validate_case(&steps, &options.builtins, &mut sink);
+        instances.extend(expand::instances(&suite, case, steps));
+    }
+    suite.cases = cases;
+    suite.instances = instances;
+    sink.finish(suite)
+}
+
+impl Suite {
+    /// The instance with this full id.
+    #[must_use]
+    pub fn instance(&self, id: &str) -> Option<&CaseInstance> {
+        self.instances.iter().find(|instance| instance.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests;
