@@ -32,6 +32,91 @@ pub enum Command {
     Decode(WireArgs),
     /// Encode packets given as JSON (the golden-vector `input` shape); print the wire form.
     Encode(WireArgs),
+    /// Run the conformance cases against a server.
+    Run(Box<RunArgs>),
+    /// List the cases: id, level, spec reference.
+    List(ListArgs),
+}
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The server: `http://host:port` or `https://…`, optionally with a path that replaces
+    /// the suites' default paths (`/engine.io/`, `/socket.io/`).
+    #[arg(long)]
+    pub target: String,
+    /// Extra request header `Name: value` (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Accept any TLS certificate (self-signed test servers).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Trust the certificates of this PEM file in addition to the web PKI roots.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Fixture directory.
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<std::path::PathBuf>,
+    /// Only these suites (comma-separated: eio4,sio5).
+    #[arg(long, value_delimiter = ',')]
+    pub suite: Vec<String>,
+    /// Only cases whose id matches this glob (`*` within a segment, `**` across); repeatable.
+    #[arg(long)]
+    pub run: Vec<String>,
+    /// Skip cases whose id matches this glob; repeatable.
+    #[arg(long)]
+    pub skip: Vec<String>,
+    /// The target lacks this contract capability: cases requiring it are UNSUPPORTED.
+    #[arg(long, value_name = "CAPABILITY")]
+    pub without: Vec<String>,
+    /// Default deadline of a step.
+    #[arg(long, default_value = "5s")]
+    pub timeout: String,
+    /// Tolerance added to every timing window (`${slack}`).
+    #[arg(long, default_value = "150ms")]
+    pub timing_slack: String,
+    /// Upper bound of the server's connect timeout (`${connect_timeout}`): the time a server
+    /// gives a client to join a namespace.
+    #[arg(long, default_value = "45s")]
+    pub connect_timeout: String,
+    /// Longest a single case may run.
+    #[arg(long, default_value = "120s")]
+    pub max_case_duration: String,
+    /// Cases run at once (timing-sensitive cases always run alone).
+    #[arg(long, default_value_t = 4)]
+    pub parallel: usize,
+    /// Report to write, `json=PATH` or `junit=PATH` (repeatable).
+    #[arg(long, value_name = "KIND=PATH")]
+    pub report: Vec<String>,
+    /// Show wire transcripts for failing cases, all cases, or none.
+    #[arg(long, value_enum, default_value_t = crate::report::Trace::Failing)]
+    pub trace: crate::report::Trace,
+    /// Write one JSONL transcript per traced case into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<std::path::PathBuf>,
+    /// Treat NON-STRICT as a failure for the exit code.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Options of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Fixture directory.
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<std::path::PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// Output formats of `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// One line per case.
+    Text,
+    /// A JSON array.
+    Json,
 }
 
 /// Options of `decode` and `encode`.
@@ -76,6 +161,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Encode(args) => {
             codec_commands::encode(args.options(), &args.inputs, stdin, stdout)
         }
+        Command::Run(args) => return crate::run_command::run(args),
+        Command::List(args) => return crate::run_command::list(args),
     };
     match result {
         Ok(()) => exit::OK,

@@ -1,0 +1,288 @@
+//! Reports: the console summary, JSON, JUnit XML and per-case wire transcripts.
+
+use crate::engine::{CaseResult, Verdict};
+use crate::scenario::SpecRef;
+use serde::Serialize;
+use std::{fmt::Write as _, path::Path, time::Duration};
+
+/// When transcripts are shown and written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Trace {
+    /// Never.
+    None,
+    /// For cases that are not PASS.
+    Failing,
+    /// For every case.
+    All,
+}
+
+impl Trace {
+    fn wants(self, result: &CaseResult) -> bool {
+        match self {
+            Self::None => false,
+            Self::Failing => !matches!(result.verdict, Verdict::Pass | Verdict::Skipped),
+            Self::All => result.verdict != Verdict::Skipped,
+        }
+    }
+}
+
+/// Counts per verdict.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Summary {
+    /// PASS.
+    pub pass: usize,
+    /// NON-STRICT.
+    pub non_strict: usize,
+    /// FAIL.
+    pub fail: usize,
+    /// ERROR.
+    pub error: usize,
+    /// UNSUPPORTED.
+    pub unsupported: usize,
+    /// SKIPPED.
+    pub skipped: usize,
+}
+
+impl Summary {
+    /// Counts `results`.
+    pub fn of(results: &[CaseResult]) -> Self {
+        let mut s = Self::default();
+        for r in results {
+            *match r.verdict {
+                Verdict::Pass => &mut s.pass,
+                Verdict::NonStrict => &mut s.non_strict,
+                Verdict::Fail => &mut s.fail,
+                Verdict::Error => &mut s.error,
+                Verdict::Unsupported => &mut s.unsupported,
+                Verdict::Skipped => &mut s.skipped,
+            } += 1;
+        }
+        s
+    }
+}
+
+fn spec_lines(result: &CaseResult) -> Vec<String> {
+    let base = result.instance.spec_base_url.as_deref().unwrap_or("");
+    result
+        .instance
+        .spec
+        .iter()
+        .map(|spec| match spec {
+            SpecRef::Requirement(id) => id.clone(),
+            SpecRef::Anchor { anchor, quote } => match quote {
+                Some(q) => format!("{base}{anchor} \u{201c}{}\u{201d}", q.trim()),
+                None => format!("{base}{anchor}"),
+            },
+        })
+        .collect()
+}
+
+/// The console report: non-passing cases first (worst first), each with the fixture line,
+/// expected vs actual and the spec quote, then the summary and the closing line
+/// `N passed, N failed`.
+pub fn console(results: &[CaseResult], trace: Trace, elapsed: Duration) -> String {
+    let mut out = String::new();
+    let mut shown: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skipped))
+        .collect();
+    shown.sort_by_key(|r| std::cmp::Reverse(rank(r.verdict)));
+    for result in shown {
+        let i = &result.instance;
+        let _ = writeln!(
+            out,
+            "{:<11} {}  ({}:{})",
+            result.verdict.name(),
+            i.id,
+            i.file.display(),
+            i.line
+        );
+        let _ = writeln!(out, "            {} [{:?}]", i.title, i.level);
+        for finding in &result.findings {
+            let tag = if finding.timing { " [TIMING]" } else { "" };
+            let _ = writeln!(
+                out,
+                "            {}:{}: {}{tag}",
+                i.file.display(),
+                finding.line,
+                finding.message
+            );
+            if let Some(expected) = &finding.expected {
+                let _ = writeln!(out, "              expected: {expected}");
+            }
+            if let Some(actual) = &finding.actual {
+                let _ = writeln!(out, "              actual:   {actual}");
+            }
+        }
+        for spec in spec_lines(result) {
+            let _ = writeln!(out, "            spec: {spec}");
+        }
+        if trace.wants(result) {
+            let _ = writeln!(out, "            transcript:");
+            for line in result.transcript.render_text().lines() {
+                let _ = writeln!(out, "              {line}");
+            }
+        }
+        out.push('\n');
+    }
+    if trace == Trace::All {
+        for result in results.iter().filter(|r| r.verdict == Verdict::Pass) {
+            let _ = writeln!(
+                out,
+                "PASS        {}\n{}",
+                result.instance.id,
+                result.transcript.render_text()
+            );
+        }
+    }
+    let s = Summary::of(results);
+    let _ = writeln!(
+        out,
+        "Summary: {} PASS, {} NON-STRICT, {} FAIL, {} ERROR, {} UNSUPPORTED, {} SKIPPED in {:.1} s",
+        s.pass,
+        s.non_strict,
+        s.fail,
+        s.error,
+        s.unsupported,
+        s.skipped,
+        elapsed.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "{} passed, {} failed",
+        s.pass + s.non_strict,
+        s.fail + s.error
+    );
+    out
+}
+
+fn rank(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Error => 5,
+        Verdict::Fail => 4,
+        Verdict::NonStrict => 3,
+        Verdict::Unsupported => 2,
+        Verdict::Skipped => 1,
+        Verdict::Pass => 0,
+    }
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema: &'static str,
+    runner_version: &'static str,
+    target: &'a str,
+    summary: Summary,
+    cases: Vec<JsonCase<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCase<'a> {
+    id: &'a str,
+    suite: &'a str,
+    title: &'a str,
+    level: String,
+    verdict: Verdict,
+    duration_ms: f64,
+    official: &'a [String],
+    spec: Vec<String>,
+    fixture: String,
+    findings: &'a [crate::engine::Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcript: Option<Vec<crate::transport::transcript::WireEvent>>,
+}
+
+/// The JSON report (`schema: conformance.report/v1`).
+pub fn json(results: &[CaseResult], target: &str, trace: Trace) -> String {
+    let report = JsonReport {
+        schema: "conformance.report/v1",
+        runner_version: env!("CARGO_PKG_VERSION"),
+        target,
+        summary: Summary::of(results),
+        cases: results
+            .iter()
+            .map(|r| JsonCase {
+                id: &r.instance.id,
+                suite: &r.instance.suite,
+                title: &r.instance.title,
+                level: format!("{:?}", r.instance.level).to_uppercase(),
+                verdict: r.verdict,
+                duration_ms: r.duration.as_secs_f64() * 1000.0,
+                official: &r.instance.official,
+                spec: spec_lines(r),
+                fixture: format!("{}:{}", r.instance.file.display(), r.instance.line),
+                findings: &r.findings,
+                transcript: trace.wants(r).then(|| r.transcript.events()),
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_default()
+}
+
+/// The JUnit XML report: one `testsuite` per suite, `testcase` name = full case id.
+pub fn junit(results: &[CaseResult]) -> Result<String, String> {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("conformance");
+    let mut suites: Vec<(String, TestSuite)> = Vec::new();
+    for result in results {
+        let i = &result.instance;
+        let message = result
+            .findings
+            .iter()
+            .map(|f| format!("{}:{}: {}", i.file.display(), f.line, f.message))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut status = match result.verdict {
+            Verdict::Pass | Verdict::NonStrict => TestCaseStatus::success(),
+            Verdict::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+            Verdict::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+            Verdict::Unsupported | Verdict::Skipped => TestCaseStatus::skipped(),
+        };
+        if !matches!(result.verdict, Verdict::Pass | Verdict::NonStrict) {
+            status.set_message(message.clone());
+        }
+        let mut case = TestCase::new(i.id.clone(), status);
+        case.set_classname(i.suite.clone());
+        case.set_time(result.duration);
+        if result.verdict == Verdict::NonStrict {
+            case.set_system_out(format!("NON-STRICT\n{message}"));
+        }
+        match suites.iter_mut().find(|(name, _)| name == &i.suite) {
+            Some((_, suite)) => {
+                suite.add_test_case(case);
+            }
+            None => {
+                let mut suite = TestSuite::new(i.suite.clone());
+                suite.add_test_case(case);
+                suites.push((i.suite.clone(), suite));
+            }
+        }
+    }
+    report.add_test_suites(suites.into_iter().map(|(_, s)| s));
+    report.to_string().map_err(|e| e.to_string())
+}
+
+/// Writes one JSONL transcript per traced case into `dir` (`<case id>.jsonl`, with `/` and
+/// brackets made file-name safe).
+pub fn write_transcripts(results: &[CaseResult], trace: Trace, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for result in results.iter().filter(|r| trace.wants(r)) {
+        let name: String = result
+            .instance
+            .id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '=' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        std::fs::write(
+            dir.join(format!("{name}.jsonl")),
+            result.transcript.to_jsonl(),
+        )?;
+    }
+    Ok(())
+}

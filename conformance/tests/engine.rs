@@ -1,0 +1,211 @@
+//! The engine against an in-process fake Engine.IO v4 server (WebSocket transport), with and
+//! without deliberate defects: matcher, timing and queue logic tested without Node, and
+//! proof that cases fail when the server breaks the behaviour they check.
+
+use futures_util::{SinkExt, StreamExt};
+use sio_conformance::engine::{RunSettings, Verdict, run_case};
+use sio_conformance::run_command::load_options;
+use sio_conformance::scenario::parse_suite;
+use sio_conformance::transport::target::Target;
+use std::{path::Path, time::Duration};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+
+/// How the fake server misbehaves.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Defect {
+    None,
+    /// Echoes `message` packets with an extra character.
+    WrongEcho,
+    /// Never sends pings.
+    NeverPings,
+    /// Keeps the connection open after an invalid packet.
+    IgnoresInvalidPackets,
+    /// Sends each echo twice.
+    DoubleEcho,
+}
+
+const PING_INTERVAL_MS: u64 = 200;
+
+/// A WebSocket-only Engine.IO v4 echo server; returns its port.
+async fn fake_server(defect: Defect) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(serve(stream, defect));
+        }
+    });
+    port
+}
+
+async fn serve(stream: tokio::net::TcpStream, defect: Defect) {
+    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    let (mut tx, mut rx) = ws.split();
+    let open = format!(
+        r#"0{{"sid":"fakesid","upgrades":[],"pingInterval":{PING_INTERVAL_MS},"pingTimeout":200,"maxPayload":1000000}}"#
+    );
+    if tx.send(Message::text(open)).await.is_err() {
+        return;
+    }
+    let mut ping = tokio::time::interval(Duration::from_millis(PING_INTERVAL_MS));
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            _ = ping.tick(), if defect != Defect::NeverPings => {
+                if tx.send(Message::text("2")).await.is_err() { return; }
+            }
+            frame = rx.next() => {
+                let Some(Ok(frame)) = frame else { return };
+                let reply = match frame {
+                    Message::Text(t) if t.starts_with('4') => {
+                        let echo = if defect == Defect::WrongEcho { format!("{t}!") } else { t.to_string() };
+                        Some(Message::text(echo))
+                    }
+                    Message::Text(t) if t.as_str() == "3" => None,
+                    Message::Binary(b) => Some(Message::binary(b)),
+                    Message::Close(_) => return,
+                    Message::Text(_) if defect == Defect::IgnoresInvalidPackets => None,
+                    Message::Text(_) => {
+                        let _ = tx.send(Message::Close(None)).await;
+                        return;
+                    }
+                    _ => None,
+                };
+                if let Some(reply) = reply {
+                    if defect == Defect::DoubleEcho {
+                        let _ = tx.send(reply.clone()).await;
+                    }
+                    if tx.send(reply).await.is_err() { return; }
+                }
+            }
+        }
+    }
+}
+
+const SUITE: &str = r##"
+schema: conformance.fixture/v1
+suite: fake
+defaults:
+  path: /engine.io/
+  transports: [websocket]
+  step_timeout: 2s
+cases:
+  - id: echo
+    title: echoes text and binary
+    spec: {anchor: "#message", quote: "message"}
+    steps:
+      - open: {conn: c, query: "EIO=4"}
+        expect:
+          eio:
+            type: open
+            data: {$json: {sid: {$capture: sid, $type: string}, pingInterval: {$capture: ping_interval, $type: integer}, $extra_keys: allow}}
+      - send: {conn: c, eio: {type: message, data: hello}}
+      - expect: {conn: c, eio: {type: message, data: hello}}
+      - send: {conn: c, eio: {type: message, data: {$bin: {hex: "01020304"}}}}
+      - expect: {conn: c, eio: {type: message, data: {$bin: {base64: "AQIDBA=="}}}}
+      - expect_none: {conn: c, for: "${slack}"}
+  - id: heartbeat
+    title: pings every pingInterval
+    spec: {anchor: "#heartbeat", quote: "the server sends a ping packet"}
+    heartbeat: manual
+    serial: true
+    steps:
+      - open: {conn: c, query: "EIO=4"}
+        expect:
+          eio:
+            type: open
+            data: {$json: {pingInterval: {$capture: ping_interval, $type: integer}, $extra_keys: allow}}
+      - repeat: 2
+        steps:
+          - expect: {conn: c, eio: {type: ping}}
+            within: "${ping_interval}ms + ${slack} + ${slack}"
+            timing: {max: "${ping_interval}ms + ${slack}"}
+          - send: {conn: c, eio: {type: pong}}
+  - id: invalid-closes
+    title: closes the session upon an invalid packet
+    spec: {anchor: "#packet-encoding", quote: "invalid"}
+    steps:
+      - open: {conn: c, query: "EIO=4"}
+        expect: {eio: {type: open, data: {$any: true}}}
+      - send: {conn: c, raw: {text: abc}}
+      - expect: {conn: c, closed: true}
+        within: "1s"
+"##;
+
+fn settings(port: u16) -> RunSettings {
+    RunSettings {
+        target: Target::parse(&format!("http://127.0.0.1:{port}"), "/").unwrap(),
+        explicit_path: false,
+        timeout: Duration::from_secs(2),
+        slack: Duration::from_millis(100),
+        connect_timeout: Duration::from_secs(2),
+        max_case_duration: Duration::from_secs(20),
+    }
+}
+
+async fn verdicts(defect: Defect) -> Vec<(String, Verdict, String)> {
+    let suite = parse_suite(SUITE, Path::new("fake.yaml"), &load_options()).unwrap();
+    let port = fake_server(defect).await;
+    let mut out = Vec::new();
+    for instance in &suite.instances {
+        let result = run_case(instance, &settings(port)).await;
+        let why = result
+            .findings
+            .iter()
+            .map(|f| format!("line {}: {} (actual {:?})", f.line, f.message, f.actual))
+            .collect::<Vec<_>>()
+            .join("; ");
+        out.push((instance.case_id.clone(), result.verdict, why));
+    }
+    out
+}
+
+fn verdict_of(results: &[(String, Verdict, String)], id: &str) -> Verdict {
+    results
+        .iter()
+        .find(|(i, ..)| i == id)
+        .map(|(_, v, _)| *v)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_conforming_server_passes_every_case() {
+    let results = verdicts(Defect::None).await;
+    for (id, verdict, why) in &results {
+        assert_eq!(*verdict, Verdict::Pass, "{id}: {why}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_echo_fails_the_echo_case_with_expected_and_actual() {
+    let results = verdicts(Defect::WrongEcho).await;
+    assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Fail);
+    let why = &results.iter().find(|(i, ..)| i == "fake/echo").unwrap().2;
+    assert!(why.contains("hello!"), "{why}");
+    assert_eq!(verdict_of(&results, "fake/heartbeat"), Verdict::Pass);
+}
+
+#[tokio::test]
+async fn a_server_that_never_pings_fails_the_heartbeat_case() {
+    let results = verdicts(Defect::NeverPings).await;
+    assert_eq!(verdict_of(&results, "fake/heartbeat"), Verdict::Fail);
+    assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Pass);
+}
+
+/// The runner answers pings, so the session cannot end by ping timeout: a server that
+/// ignores the invalid packet keeps the connection open and the case fails.
+#[tokio::test]
+async fn ignoring_invalid_packets_is_caught_even_with_a_heartbeat() {
+    let results = verdicts(Defect::IgnoresInvalidPackets).await;
+    assert_eq!(verdict_of(&results, "fake/invalid-closes"), Verdict::Fail);
+}
+
+/// No frame is lost and none is skipped: an extra echo is noticed by `expect_none`.
+#[tokio::test]
+async fn an_extra_frame_is_noticed() {
+    let results = verdicts(Defect::DoubleEcho).await;
+    assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Fail);
+}
