@@ -52,7 +52,7 @@ impl DecodeConfig {
 
     /// The rules of socket.io-parser 3.x (Socket.IO protocol v4, carried over Engine.IO v3):
     /// no reserved event names, CONNECT accepts any JSON object or array or `null`, and
-    /// CONNECT_ERROR accepts any JSON value.
+    /// CONNECT_ERROR a string, object, array or `null` (`typeof` string or object).
     pub const fn socketio_v4() -> Self {
         let mut cfg = Self::new();
         cfg.socketio_v4 = true;

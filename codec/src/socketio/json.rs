@@ -139,8 +139,8 @@ enum Shape {
     Array,
     /// v5 CONNECT_ERROR: string or object.
     StringOrObject,
-    /// v4 ERROR: anything.
-    Any,
+    /// v4 ERROR: `typeof` string or object (object, array or null).
+    StringOrJsObject,
 }
 
 impl Shape {
@@ -152,7 +152,7 @@ impl Shape {
             PacketType::Disconnect => Self::Nothing,
             PacketType::Event | PacketType::BinaryEvent => Self::EventArgs { reserved: !v4 },
             PacketType::Ack | PacketType::BinaryAck => Self::Array,
-            PacketType::ConnectError if v4 => Self::Any,
+            PacketType::ConnectError if v4 => Self::StringOrJsObject,
             PacketType::ConnectError => Self::StringOrObject,
         }
     }
@@ -168,12 +168,8 @@ impl Shape {
             Self::EventArgs { reserved: false } => "array starting with a number or a string",
             Self::Array => "array",
             Self::StringOrObject => "string or object",
-            Self::Any => "any JSON value",
+            Self::StringOrJsObject => "string, object, array or null",
         }
-    }
-
-    fn accepts_scalar(self) -> bool {
-        matches!(self, Self::Any)
     }
 }
 
@@ -191,7 +187,7 @@ impl<'de> Visitor<'de> for Shape {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         if !matches!(
             self,
-            Self::Object | Self::ObjectArrayOrNull | Self::StringOrObject | Self::Any
+            Self::Object | Self::ObjectArrayOrNull | Self::StringOrObject | Self::StringOrJsObject
         ) {
             return Err(wrong());
         }
@@ -205,7 +201,7 @@ impl<'de> Visitor<'de> for Shape {
                 seq.next_element_seed(EventName { reserved })?
                     .ok_or_else(wrong)?;
             }
-            Self::Array | Self::ObjectArrayOrNull | Self::Any => {}
+            Self::Array | Self::ObjectArrayOrNull | Self::StringOrJsObject => {}
             _ => return Err(wrong()),
         }
         while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -214,48 +210,33 @@ impl<'de> Visitor<'de> for Shape {
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
         match self {
-            Self::StringOrObject | Self::Any => Ok(()),
+            Self::StringOrObject | Self::StringOrJsObject => Ok(()),
             _ => Err(wrong()),
         }
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         match self {
-            Self::ObjectArrayOrNull | Self::Any => Ok(()),
+            Self::ObjectArrayOrNull | Self::StringOrJsObject => Ok(()),
             _ => Err(wrong()),
         }
     }
 
+    // No packet type accepts a bare boolean or number as its payload.
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        if self.accepts_scalar() {
-            Ok(())
-        } else {
-            Err(wrong())
-        }
+        Err(wrong())
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        if self.accepts_scalar() {
-            Ok(())
-        } else {
-            Err(wrong())
-        }
+        Err(wrong())
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        if self.accepts_scalar() {
-            Ok(())
-        } else {
-            Err(wrong())
-        }
+        Err(wrong())
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        if self.accepts_scalar() {
-            Ok(())
-        } else {
-            Err(wrong())
-        }
+        Err(wrong())
     }
 }
 
