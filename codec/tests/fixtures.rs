@@ -16,7 +16,8 @@ use std::{fmt::Write as _, fs, path::PathBuf};
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum Expect {
-    Ok(String),
+    /// `"ok"`.
+    Ok(#[allow(dead_code)] String),
     Error {
         error: String,
         #[serde(default)]
