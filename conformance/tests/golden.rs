@@ -41,16 +41,14 @@ fn options(case: &Case) -> WireOptions {
     }
 }
 
-fn run(
-    f: fn(
-        WireOptions,
-        &[String],
-        &mut dyn std::io::Read,
-        &mut dyn std::io::Write,
-    ) -> Result<(), sio_conformance::codec_commands::CommandError>,
-    options: WireOptions,
-    inputs: &[String],
-) -> String {
+type Command = fn(
+    WireOptions,
+    &[String],
+    &mut dyn std::io::Read,
+    &mut dyn std::io::Write,
+) -> Result<(), sio_conformance::codec_commands::CommandError>;
+
+fn run(f: Command, options: WireOptions, inputs: &[String]) -> String {
     let mut out = Vec::new();
     if let Err(e) = f(options, inputs, &mut std::io::empty(), &mut out) {
         panic!("{inputs:?}: {}", e.0);
