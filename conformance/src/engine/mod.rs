@@ -171,6 +171,8 @@ pub(crate) struct CaseState<'a> {
     pub(crate) step_ends: HashMap<String, Instant>,
     /// NON-STRICT findings so far.
     pub(crate) findings: Vec<Finding>,
+    /// Fixture line of the step being run.
+    pub(crate) current_line: u64,
 }
 
 /// Runs one case instance.
@@ -198,6 +200,7 @@ pub async fn run_case(instance: &CaseInstance, settings: &RunSettings) -> CaseRe
                 previous_end: started,
                 step_ends: HashMap::new(),
                 findings: Vec::new(),
+                current_line: instance.line,
             };
             let steps = tokio::time::timeout(
                 settings.max_case_duration,
