@@ -124,6 +124,7 @@ pub mod engineio;
 mod error;
 mod hex;
 mod jsnum;
+mod names;
 pub mod socketio;
 mod utf8_bytes;
 

@@ -45,6 +45,13 @@ impl PacketType {
         b'0' + self as u8
     }
 
+    /// The type for a spec name, the inverse of [`PacketType::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        (b'0'..=b'6')
+            .filter_map(Self::from_digit)
+            .find(|t| t.name() == name)
+    }
+
     /// The lowercase name used by the spec (`"open"`, `"ping"`...).
     pub const fn name(self) -> &'static str {
         match self {
@@ -263,3 +270,14 @@ impl fmt::Debug for PacketBuf {
         fmt::Debug::fmt(&self.as_packet(), f)
     }
 }
+
+impl<'de> serde::Deserialize<'de> for PacketType {
+    /// From the spec name (`"ping"`), as fixtures and reports write it.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::names::deserialize(deserializer, Self::from_name, &NAMES)
+    }
+}
+
+const NAMES: [&str; 7] = [
+    "open", "close", "ping", "pong", "message", "upgrade", "noop",
+];

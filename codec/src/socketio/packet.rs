@@ -58,17 +58,9 @@ impl PacketType {
 
     /// The type for a spec name, the inverse of [`PacketType::name`].
     pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Self::Connect,
-            Self::Disconnect,
-            Self::Event,
-            Self::Ack,
-            Self::ConnectError,
-            Self::BinaryEvent,
-            Self::BinaryAck,
-        ]
-        .into_iter()
-        .find(|t| t.name() == name)
+        (b'0'..=b'6')
+            .filter_map(Self::from_digit)
+            .find(|t| t.name() == name)
     }
 
     /// Whether packets of this type carry an attachment count.
@@ -76,6 +68,23 @@ impl PacketType {
         matches!(self, Self::BinaryEvent | Self::BinaryAck)
     }
 }
+
+impl<'de> serde::Deserialize<'de> for PacketType {
+    /// From the spec name (`"BINARY_EVENT"`), as fixtures and reports write it.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::names::deserialize(deserializer, Self::from_name, &NAMES)
+    }
+}
+
+const NAMES: [&str; 7] = [
+    "CONNECT",
+    "DISCONNECT",
+    "EVENT",
+    "ACK",
+    "CONNECT_ERROR",
+    "BINARY_EVENT",
+    "BINARY_ACK",
+];
 
 /// An acknowledgement id: `0..=2^53-1`, the range every implementation represents exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -516,6 +516,19 @@ impl CaseState<'_> {
         }
     }
 
+    /// Opens and registers WebSocket connection `name` on the suite path with `query`.
+    async fn open_websocket(
+        &mut self,
+        name: &str,
+        query: &str,
+        deadline: Instant,
+    ) -> Result<&mut Conn, StepFailure> {
+        let path = self.target.path_and_query(query);
+        let target = StepTarget::Url(crate::matcher::Template::literal_text(&path));
+        self.ws_open(name, &target, &[], None, deadline).await?;
+        self.conn(name)
+    }
+
     /// Transport-neutral session open.
     async fn open(
         &mut self,
@@ -527,18 +540,9 @@ impl CaseState<'_> {
         let transport = self.instance.transport.unwrap_or(Transport::Websocket);
         let handshake = match transport {
             Transport::Websocket => {
-                let path = self
-                    .target
-                    .path_and_query(&format!("{query}&transport=websocket"));
-                self.ws_open(
-                    name,
-                    &StepTarget::Url(crate::matcher::Template::literal_text(&path)),
-                    &[],
-                    None,
-                    deadline,
-                )
-                .await?;
-                let conn = self.conn(name)?;
+                let conn = self
+                    .open_websocket(name, &format!("{query}&transport=websocket"), deadline)
+                    .await?;
                 let item = conn
                     .next(deadline)
                     .await
@@ -622,18 +626,8 @@ impl CaseState<'_> {
                 Ok(())
             }
             Transport::Upgrade => {
-                let path = self
-                    .target
-                    .path_and_query(&format!("{query}&transport=websocket&sid={sid}"));
-                self.ws_open(
-                    name,
-                    &StepTarget::Url(crate::matcher::Template::literal_text(&path)),
-                    &[],
-                    None,
-                    deadline,
-                )
-                .await?;
-                let conn = self.conn(name)?;
+                let query = format!("{query}&transport=websocket&sid={sid}");
+                let conn = self.open_websocket(name, &query, deadline).await?;
                 conn.send_packets(&[engineio::Packet::Ping(Some("probe"))])
                     .await
                     .map_err(StepFailure::new)?;
@@ -698,7 +692,7 @@ impl CaseState<'_> {
 
     fn sio_frames(&self, packet: &SioPacket) -> Result<Vec<OutFrame>, StepFailure> {
         let mut object = serde_json::Map::new();
-        object.insert("type".into(), Value::from(packet.kind.code()));
+        object.insert("type".into(), Value::from(packet.kind as u8));
         object.insert("nsp".into(), Value::from(packet.nsp.clone()));
         if let Some(id) = &packet.id {
             let id = interpolate_value(id, &self.captures)

@@ -3,94 +3,14 @@
 //! Expected packets become object patterns (see [`EioPacketPattern`], [`SioPacketPattern`]) so
 //! that mismatches get readable paths.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::matcher::{ExtraKeys, ObjectPattern, Pattern, Template};
 
-/// Engine.IO packet types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EioType {
-    /// `0`.
-    Open,
-    /// `1`.
-    Close,
-    /// `2`.
-    Ping,
-    /// `3`.
-    Pong,
-    /// `4`.
-    Message,
-    /// `5`.
-    Upgrade,
-    /// `6`.
-    Noop,
-}
-
-impl EioType {
-    /// The fixture spelling (`message`).
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Close => "close",
-            Self::Ping => "ping",
-            Self::Pong => "pong",
-            Self::Message => "message",
-            Self::Upgrade => "upgrade",
-            Self::Noop => "noop",
-        }
-    }
-
-    /// The wire digit.
-    #[must_use]
-    pub fn code(self) -> u8 {
-        self as u8
-    }
-}
-
-/// Socket.IO packet types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum SioType {
-    /// `0`.
-    Connect,
-    /// `1`.
-    Disconnect,
-    /// `2`.
-    Event,
-    /// `3`.
-    Ack,
-    /// `4`.
-    ConnectError,
-    /// `5`.
-    BinaryEvent,
-    /// `6`.
-    BinaryAck,
-}
-
-impl SioType {
-    /// The fixture spelling (`BINARY_EVENT`).
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Connect => "CONNECT",
-            Self::Disconnect => "DISCONNECT",
-            Self::Event => "EVENT",
-            Self::Ack => "ACK",
-            Self::ConnectError => "CONNECT_ERROR",
-            Self::BinaryEvent => "BINARY_EVENT",
-            Self::BinaryAck => "BINARY_ACK",
-        }
-    }
-
-    /// The wire digit.
-    #[must_use]
-    pub fn code(self) -> u8 {
-        self as u8
-    }
-}
+/// Engine.IO packet types, by their spec names (`message`).
+pub use sio_codec::engineio::PacketType as EioType;
+/// Socket.IO packet types, by their spec names (`BINARY_EVENT`).
+pub use sio_codec::socketio::PacketType as SioType;
 
 /// Payload of an Engine.IO packet to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
