@@ -118,7 +118,11 @@ fn junit_is_well_formed_xml_with_the_right_counts() {
                 b"testcase" => {
                     testcases += 1;
                     let name = e.try_get_attribute("name").unwrap().unwrap();
-                    names.push(name.unescape_value().unwrap().into_owned());
+                    names.push(
+                        name.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .unwrap()
+                            .into_owned(),
+                    );
                 }
                 b"failure" => failures += 1,
                 b"skipped" => skipped += 1,
