@@ -22,7 +22,7 @@ echo "==> installing the reference server (npm ci)"
 (cd "$app" && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "==> building the runner"
-cargo build --release -p sio-conformance -j2 --quiet
+cargo build -p sio-conformance -j2 --quiet
 
 echo "==> starting the reference server"
 # Port 0: the OS picks a free port; the server prints the one it got.
@@ -52,5 +52,5 @@ fi
 echo "==> reference server ready at $url (pid $server_pid)"
 
 status=0
-target/release/conformance run --target "$url" --connect-timeout 1s "$@" || status=$?
+target/debug/conformance run --target "$url" --connect-timeout 1s "$@" || status=$?
 exit "$status"
