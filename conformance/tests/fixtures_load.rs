@@ -107,8 +107,14 @@ fn exactly_the_two_official_suites() {
     let suites = load();
     let names: Vec<&str> = suites.iter().map(|s| s.suite.as_str()).collect();
     assert_eq!(names, ["eio4", "sio5"]);
-    assert_eq!(suite(&suites, "eio4").defaults.path.as_deref(), Some("/engine.io/"));
-    assert_eq!(suite(&suites, "sio5").defaults.path.as_deref(), Some("/socket.io/"));
+    assert_eq!(
+        suite(&suites, "eio4").defaults.path.as_deref(),
+        Some("/engine.io/")
+    );
+    assert_eq!(
+        suite(&suites, "sio5").defaults.path.as_deref(),
+        Some("/socket.io/")
+    );
     for s in &suites {
         let base = s.spec_base_url.as_deref().unwrap_or_default();
         assert!(
@@ -165,18 +171,29 @@ fn every_official_socket_io_v5_test_is_ported() {
 fn every_case_has_a_spec_quote_and_a_level() {
     for suite in load() {
         for case in &suite.cases {
-            let at = format!("{}/{} ({}:{})", suite.suite, case.id, suite.file.display(), case.line);
+            let at = format!(
+                "{}/{} ({}:{})",
+                suite.suite,
+                case.id,
+                suite.file.display(),
+                case.line
+            );
             assert!(!case.spec.is_empty(), "{at}: no spec reference");
             for spec in &case.spec {
                 match spec {
                     SpecRef::Anchor { anchor, quote } => {
-                        assert!(anchor.contains('#'), "{at}: anchor {anchor:?} has no fragment");
+                        assert!(
+                            anchor.contains('#'),
+                            "{at}: anchor {anchor:?} has no fragment"
+                        );
                         assert!(
                             quote.as_deref().is_some_and(|q| !q.trim().is_empty()),
                             "{at}: spec anchor {anchor} has no quote"
                         );
                     }
-                    SpecRef::Requirement(id) => panic!("{at}: requirement id {id} has no catalogue yet; use {{anchor, quote}}"),
+                    SpecRef::Requirement(id) => panic!(
+                        "{at}: requirement id {id} has no catalogue yet; use {{anchor, quote}}"
+                    ),
                 }
             }
             assert!(case.level.is_some(), "{at}: no explicit `level:`");
@@ -194,7 +211,9 @@ fn instances_expand_as_documented() {
     assert_eq!(sio5.cases.len(), 32);
     // The EIO v4 cases are transport-specific (raw HTTP / WebSocket steps): one instance each.
     assert_eq!(eio4.instances.len(), 25);
-    // The Socket.IO-level cases that work on both transports run on both.
+    // The Socket.IO-level cases that work on both transports run on both (11 cases × 2), the
+    // other 21 once.
+    assert_eq!(sio5.instances.len(), 43);
     let ids: BTreeSet<&str> = sio5.instances.iter().map(|i| i.id.as_str()).collect();
     for id in [
         "sio5/connect/main-namespace[transport=websocket]",
