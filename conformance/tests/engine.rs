@@ -23,6 +23,8 @@ enum Defect {
     IgnoresInvalidPackets,
     /// Sends each echo twice.
     DoubleEcho,
+    /// Echoes binary messages as `b<base64>` text frames (only allowed with `b64=1`).
+    Base64Binary,
 }
 
 const PING_INTERVAL_MS: u64 = 200;
@@ -65,6 +67,12 @@ async fn serve(stream: tokio::net::TcpStream, defect: Defect) {
                         Some(Message::text(echo))
                     }
                     Message::Text(t) if t.as_str() == "3" => None,
+                    Message::Binary(b) if defect == Defect::Base64Binary => {
+                        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                        // Only the bytes used by the suite need a base64 form here.
+                        assert_eq!(hex, "01020304");
+                        Some(Message::text("bAQIDBA=="))
+                    }
                     Message::Binary(b) => Some(Message::binary(b)),
                     Message::Close(_) => return,
                     Message::Text(_) if defect == Defect::IgnoresInvalidPackets => None,
@@ -107,6 +115,14 @@ cases:
       - send: {conn: c, eio: {type: message, data: {$bin: {hex: "01020304"}}}}
       - expect: {conn: c, eio: {type: message, data: {$bin: {base64: "AQIDBA=="}}}}
       - expect_none: {conn: c, for: "${slack}"}
+  - id: raw-binary
+    title: echoes binary frames as binary frames
+    spec: {anchor: "#message", quote: "message"}
+    steps:
+      - open: {conn: c, query: "EIO=4"}
+        expect: {eio: {type: open, data: {$any: true}}}
+      - send: {conn: c, raw: {hex: "01020304"}}
+      - expect: {conn: c, raw: {hex: "01020304"}}
   - id: heartbeat
     title: pings every pingInterval
     spec: {anchor: "#heartbeat", quote: "the server sends a ping packet"}
@@ -201,6 +217,15 @@ async fn a_server_that_never_pings_fails_the_heartbeat_case() {
 async fn ignoring_invalid_packets_is_caught_even_with_a_heartbeat() {
     let results = verdicts(Defect::IgnoresInvalidPackets).await;
     assert_eq!(verdict_of(&results, "fake/invalid-closes"), Verdict::Fail);
+}
+
+/// A raw binary expectation is not met by the same bytes in a base64 text frame.
+#[tokio::test]
+async fn base64_text_is_not_a_binary_frame() {
+    let results = verdicts(Defect::Base64Binary).await;
+    assert_eq!(verdict_of(&results, "fake/raw-binary"), Verdict::Fail);
+    // The packet-level expectation (`eio: message` with `$bin`) accepts both encodings.
+    assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Pass);
 }
 
 /// No frame is lost and none is skipped: an extra echo is noticed by `expect_none`.
