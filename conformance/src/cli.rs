@@ -132,8 +132,11 @@ pub struct WireArgs {
     #[arg(long, conflicts_with = "socketio")]
     pub payload: bool,
     /// Bare Socket.IO packets, without the Engine.IO message prefix `4`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "engineio")]
     pub socketio: bool,
+    /// Decode the Engine.IO layer only (messages are not decoded as Socket.IO packets).
+    #[arg(long)]
+    pub engineio: bool,
     /// Frames (text, or `hex:…` for a binary frame) for decode; JSON packets for encode.
     /// Read from standard input when absent.
     pub inputs: Vec<String>,
@@ -146,6 +149,7 @@ impl WireArgs {
             sio: self.sio.unwrap_or(if self.eio == 3 { 4 } else { 5 }),
             payload: self.payload,
             socketio: self.socketio,
+            engineio: self.engineio,
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct WireOptions {
     pub payload: bool,
     /// The input/output is bare Socket.IO packets (no Engine.IO `4` prefix).
     pub socketio: bool,
+    /// Decode only the Engine.IO layer: messages are printed as Engine.IO packets.
+    pub engineio: bool,
 }
 
 impl WireOptions {
@@ -166,6 +168,9 @@ impl Stream<'_> {
     }
 
     fn eio(&mut self, packet: engineio::Packet<'_>) -> Result<(), CommandError> {
+        if self.options.engineio {
+            return Ok(writeln!(self.out, "{}", eio_to_value(&packet))?);
+        }
         match packet {
             engineio::Packet::Message(Message::Text(text)) => self.sio_text(text),
             engineio::Packet::Message(Message::Binary(bytes)) => {
@@ -275,6 +280,7 @@ mod tests {
         sio: 5,
         payload: false,
         socketio: false,
+        engineio: false,
     };
 
     type Command = fn(
@@ -315,7 +321,7 @@ mod tests {
             eio: 3,
             sio: 4,
             payload: true,
-            socketio: false,
+            ..V4
         };
         let out = run(
             decode,
@@ -326,6 +332,21 @@ mod tests {
         assert_eq!(
             out,
             "{\"type\":5,\"nsp\":\"/\",\"data\":[\"hello\",{\"$bin\":\"010203\"}],\"attachments\":1}\n"
+        );
+    }
+
+    #[test]
+    fn decodes_the_engineio_layer_only() {
+        let options = WireOptions {
+            eio: 3,
+            payload: true,
+            engineio: true,
+            ..V4
+        };
+        let out = run(decode, options, &["6:4hello3:4\u{1f600}"]).unwrap();
+        assert_eq!(
+            out,
+            "{\"type\":\"message\",\"data\":\"hello\"}\n{\"type\":\"message\",\"data\":\"\u{1f600}\"}\n"
         );
     }
 

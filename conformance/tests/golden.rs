@@ -38,6 +38,7 @@ fn options(case: &Case) -> WireOptions {
         sio: if v4 { 4 } else { 5 },
         payload: false,
         socketio: true,
+        engineio: false,
     }
 }
 
