@@ -61,6 +61,37 @@ impl Summary {
     }
 }
 
+/// `base` + `anchor`, with `..` segments resolved (an anchor may point into a sibling
+/// document: `/../../engine.io-protocol/v4-current.md#heartbeat`).
+fn spec_url(base: &str, anchor: &str) -> String {
+    let joined = format!("{base}{anchor}");
+    let (path, fragment) = joined
+        .split_once('#')
+        .map_or((joined.as_str(), None), |(p, f)| (p, Some(f)));
+    let (scheme, rest) = path.split_once("://").map_or(("", path), |(s, r)| (s, r));
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in rest.split('/') {
+        match segment {
+            ".." if segments.len() > 1 => {
+                segments.pop();
+            }
+            "." => {}
+            other => segments.push(other),
+        }
+    }
+    let mut url = if scheme.is_empty() {
+        String::new()
+    } else {
+        format!("{scheme}://")
+    };
+    url.push_str(&segments.join("/"));
+    if let Some(fragment) = fragment {
+        url.push('#');
+        url.push_str(fragment);
+    }
+    url
+}
+
 fn spec_lines(result: &CaseResult) -> Vec<String> {
     let base = result.instance.spec_base_url.as_deref().unwrap_or("");
     result
@@ -70,8 +101,8 @@ fn spec_lines(result: &CaseResult) -> Vec<String> {
         .map(|spec| match spec {
             SpecRef::Requirement(id) => id.clone(),
             SpecRef::Anchor { anchor, quote } => match quote {
-                Some(q) => format!("{base}{anchor} \u{201c}{}\u{201d}", q.trim()),
-                None => format!("{base}{anchor}"),
+                Some(q) => format!("{} \u{201c}{}\u{201d}", spec_url(base, anchor), q.trim()),
+                None => spec_url(base, anchor),
             },
         })
         .collect()
@@ -285,4 +316,22 @@ pub fn write_transcripts(results: &[CaseResult], trace: Trace, dir: &Path) -> st
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spec_url;
+
+    #[test]
+    fn resolves_sibling_documents() {
+        let base = "https://h/o/r/blob/c/docs/socket.io-protocol/v5-current.md";
+        assert_eq!(
+            spec_url(base, "/../../engine.io-protocol/v4-current.md#heartbeat"),
+            "https://h/o/r/blob/c/docs/engine.io-protocol/v4-current.md#heartbeat"
+        );
+        assert_eq!(
+            spec_url(base, "#acknowledgement"),
+            format!("{base}#acknowledgement")
+        );
+    }
 }
