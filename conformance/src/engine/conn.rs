@@ -10,7 +10,7 @@ use crate::transport::{
 use bytes::Bytes;
 use sio_codec::{
     DecodeConfig, Encode, WireFormat,
-    engineio::{self, PacketBuf},
+    engineio::{self, PacketBuf, v3},
 };
 use std::{collections::VecDeque, time::Duration};
 use tokio::{sync::mpsc, task::JoinHandle, time::Instant};
@@ -61,6 +61,41 @@ impl Item {
     }
 }
 
+/// The Engine.IO revision a connection speaks, from the `EIO` query parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revision {
+    /// Engine.IO v3: `0x04`-prefixed binary frames, `len:packet` payloads, client pings.
+    V3,
+    /// Engine.IO v4.
+    V4,
+}
+
+impl Revision {
+    /// `V3` when the query asks for `EIO=3`, else `V4`.
+    pub fn of_query(path_and_query: &str) -> Self {
+        let v3 = path_and_query.split(['?', '&']).any(|pair| pair == "EIO=3");
+        if v3 { Self::V3 } else { Self::V4 }
+    }
+
+    /// Encodes one packet as a WebSocket frame.
+    fn frame(self, packet: &engineio::Packet<'_>) -> (sio_codec::FrameKind, Bytes) {
+        match self {
+            Self::V3 => v3::V3(packet).to_bytes(WireFormat::Frames),
+            Self::V4 => packet.to_bytes(WireFormat::Frames),
+        }
+    }
+
+    /// Encodes packets as one polling body (binary as base64 text).
+    fn payload(self, packets: &[engineio::Packet<'_>]) -> Bytes {
+        let mut body = Vec::new();
+        match self {
+            Self::V3 => v3::encode_payload(packets, v3::PayloadFormat::Text, &mut body),
+            Self::V4 => engineio::encode_payload(packets, &mut body),
+        }
+        Bytes::from(body)
+    }
+}
+
 /// How a connection carries packets.
 enum Carrier {
     Ws(WsConnection),
@@ -78,6 +113,10 @@ pub struct Conn {
     name: String,
     carrier: Carrier,
     heartbeat: Heartbeat,
+    revision: Revision,
+    /// Engine.IO v3 with automatic heartbeat: the client pings, every `interval`; the next
+    /// ping is due at `due`.
+    client_ping: Option<(Duration, Instant)>,
     /// Items received but not yet consumed by a step.
     queue: VecDeque<Item>,
     closed: bool,
@@ -90,12 +129,15 @@ impl Conn {
         name: &str,
         ws: WsConnection,
         heartbeat: Heartbeat,
+        revision: Revision,
         transcript: &Transcript,
     ) -> Self {
         Self {
             name: name.to_owned(),
             carrier: Carrier::Ws(ws),
             heartbeat,
+            revision,
+            client_ping: None,
             queue: VecDeque::new(),
             closed: false,
             transcript: transcript.clone(),
@@ -103,13 +145,15 @@ impl Conn {
     }
 
     /// A polling session whose GETs run in a background task: each returned payload is split
-    /// into packets and queued; with automatic heartbeat, pings are answered with a POSTed
-    /// pong and never queued.
+    /// into packets and queued; with automatic heartbeat, v4 pings are answered with a POSTed
+    /// pong and never queued, and v3 sessions get a client ping every `ping_interval`.
     pub fn polling(
         name: &str,
         client: HttpClient,
         path_and_query: String,
         heartbeat: Heartbeat,
+        revision: Revision,
+        ping_interval: Duration,
         transcript: &Transcript,
     ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -117,10 +161,13 @@ impl Conn {
             client.clone(),
             path_and_query.clone(),
             heartbeat,
+            revision,
             transcript.clone(),
             name.to_owned(),
             tx,
         ));
+        let client_ping = (revision == Revision::V3 && heartbeat == Heartbeat::Auto)
+            .then(|| (ping_interval, Instant::now() + ping_interval));
         Self {
             name: name.to_owned(),
             carrier: Carrier::Polling {
@@ -130,6 +177,8 @@ impl Conn {
                 poller,
             },
             heartbeat,
+            revision,
+            client_ping,
             queue: VecDeque::new(),
             closed: false,
             transcript: transcript.clone(),
@@ -146,15 +195,14 @@ impl Conn {
         match &mut self.carrier {
             Carrier::Ws(ws) => {
                 for packet in packets {
-                    let (kind, bytes) = packet.to_bytes(WireFormat::Frames);
+                    let (kind, bytes) = self.revision.frame(packet);
                     send_frame(ws, kind, bytes).await?;
                 }
                 Ok(())
             }
             Carrier::Polling { .. } => {
-                let mut body = Vec::new();
-                engineio::encode_payload(packets, &mut body);
-                self.post(Bytes::from(body)).await
+                let body = self.revision.payload(packets);
+                self.post(body).await
             }
         }
     }
@@ -212,68 +260,110 @@ impl Conn {
         self.closed = true;
     }
 
-    /// The next item before `deadline` (`None` on timeout), answering pings when the
-    /// heartbeat is automatic.
+    /// The next item before `deadline` (`None` on timeout). With automatic heartbeat it
+    /// answers v4 server pings, sends v3 client pings when they are due, and hides both
+    /// kinds of heartbeat packets.
     pub async fn next(&mut self, deadline: Instant) -> Option<Item> {
         loop {
             if let Some(item) = self.queue.pop_front() {
                 return Some(item);
             }
-            let item = match &mut self.carrier {
-                Carrier::Ws(ws) => match tokio::time::timeout_at(deadline, ws.recv()).await {
-                    Err(_) => return None,
-                    Ok(None) if self.closed => return None,
-                    Ok(None) => Item::Closed {
-                        at: Instant::now(),
-                        detail: "connection ended".into(),
-                    },
-                    Ok(Some((at, event))) => ws_item(at, event),
-                },
-                Carrier::Polling { rx, .. } => {
-                    match tokio::time::timeout_at(deadline, rx.recv()).await {
-                        Err(_) => return None,
-                        Ok(None) => {
-                            // The poller stopped after reporting the end; stay closed.
-                            if self.closed {
-                                return None;
-                            }
-                            self.closed = true;
-                            Item::Closed {
-                                at: Instant::now(),
-                                detail: "session ended".into(),
-                            }
-                        }
-                        Ok(Some(item)) => item,
+            let wake = self
+                .client_ping
+                .map_or(deadline, |(_, due)| due.min(deadline));
+            let received = match &mut self.carrier {
+                Carrier::Ws(ws) => tokio::time::timeout_at(wake, ws.recv())
+                    .await
+                    .map(|event| event.map(|(at, event)| ws_item(at, event, self.revision))),
+                Carrier::Polling { rx, .. } => tokio::time::timeout_at(wake, rx.recv()).await,
+            };
+            let item = match received {
+                Err(_) => {
+                    if self.ping_due() {
+                        self.send_client_ping().await;
+                        continue;
                     }
+                    return None;
                 }
+                // The reader or the poller stopped after reporting the end; stay closed.
+                Ok(None) if self.closed => return None,
+                Ok(None) => Item::Closed {
+                    at: Instant::now(),
+                    detail: "connection ended".into(),
+                },
+                Ok(Some(item)) => item,
             };
             if let Item::Closed { .. } = item {
                 self.closed = true;
             }
-            if self.answer_ping(&item).await {
+            self.learn_ping_interval(&item);
+            if self.answer_heartbeat(&item).await {
                 continue;
             }
             return Some(item);
         }
     }
 
-    /// Answers a server ping on a WebSocket in automatic mode; `true` when `item` was one.
-    async fn answer_ping(&mut self, item: &Item) -> bool {
+    fn ping_due(&self) -> bool {
+        self.client_ping
+            .is_some_and(|(_, due)| due <= Instant::now() && !self.closed)
+    }
+
+    /// Sends a v3 client ping and schedules the next one.
+    async fn send_client_ping(&mut self) {
+        if let Some((interval, _)) = self.client_ping {
+            self.client_ping = Some((interval, Instant::now() + interval));
+            // A failed ping shows up as the end of the connection on the next read.
+            let _ = self.send_packets(&[engineio::Packet::Ping(None)]).await;
+        }
+    }
+
+    /// A v3 WebSocket learns its ping interval from the open packet.
+    fn learn_ping_interval(&mut self, item: &Item) {
+        if let Item::Packet { packet, .. } = item
+            && let engineio::Packet::Open(handshake) = packet.as_packet()
+        {
+            self.start_client_pings(Duration::from_millis(handshake.ping_interval()));
+        }
+    }
+
+    /// Engine.IO v3 with automatic heartbeat: ping every `interval` from now on (a session
+    /// upgraded from polling never sees the open packet on its WebSocket).
+    pub fn start_client_pings(&mut self, interval: Duration) {
+        if self.revision == Revision::V3
+            && self.heartbeat == Heartbeat::Auto
+            && self.client_ping.is_none()
+        {
+            self.client_ping = Some((interval, Instant::now() + interval));
+        }
+    }
+
+    /// In automatic mode: answers a v4 server ping (WebSocket; the poller answers polling
+    /// pings itself) and swallows the server's pong to a v3 client ping. `true` when `item`
+    /// was heartbeat traffic.
+    async fn answer_heartbeat(&mut self, item: &Item) -> bool {
         if self.heartbeat != Heartbeat::Auto {
             return false;
         }
         let Item::Packet { packet, .. } = item else {
             return false;
         };
-        let engineio::Packet::Ping(data) = packet.as_packet() else {
-            return false;
-        };
-        if let Carrier::Ws(ws) = &mut self.carrier {
-            let pong = engineio::Packet::Pong(data);
-            let (kind, bytes) = pong.to_bytes(WireFormat::Frames);
-            let _ = send_frame(ws, kind, bytes).await;
+        match (self.revision, packet.as_packet()) {
+            (Revision::V4, engineio::Packet::Ping(data)) => {
+                if let Carrier::Ws(ws) = &mut self.carrier {
+                    let (kind, bytes) = self.revision.frame(&engineio::Packet::Pong(data));
+                    let _ = send_frame(ws, kind, bytes).await;
+                }
+                true
+            }
+            (Revision::V3, engineio::Packet::Pong(None)) => true,
+            _ => false,
         }
-        true
+    }
+
+    /// Queues items that arrived before the connection existed (with the handshake).
+    pub fn preload(&mut self, items: Vec<Item>) {
+        self.queue.extend(items);
     }
 
     /// Puts an item back at the front of the queue (a step looked at it but did not own it).
@@ -316,12 +406,41 @@ async fn send_frame(
     sent.map_err(|e| e.to_string())
 }
 
-/// Decodes one WebSocket event into an item (Engine.IO v4 framing).
-fn ws_item(at: Instant, event: WsEvent) -> Item {
-    match event {
-        WsEvent::Text(text) => {
+/// The decoder settings for what servers send: no size limit (the runner is not the one
+/// protecting itself), reference acceptance rules otherwise.
+fn lenient() -> DecodeConfig {
+    DecodeConfig::new().max_payload(usize::MAX)
+}
+
+/// Decodes one WebSocket event into an item.
+fn ws_item(at: Instant, event: WsEvent, revision: Revision) -> Item {
+    match (event, revision) {
+        (WsEvent::Text(text), Revision::V3) => match v3::decode_text(&text, &lenient()) {
+            Ok(packet) => Item::Packet {
+                at,
+                packet: PacketBuf::from(&packet),
+                raw: Some(text),
+            },
+            Err(e) => Item::Malformed {
+                at,
+                error: format!("{e} in text frame {text:?}"),
+            },
+        },
+        (WsEvent::Binary(bytes), Revision::V3) => match v3::decode_binary_frame(&bytes, &lenient())
+        {
+            Ok(packet) => Item::Packet {
+                at,
+                packet: PacketBuf::from(&packet),
+                raw: None,
+            },
+            Err(e) => Item::Malformed {
+                at,
+                error: format!("{e} in binary frame"),
+            },
+        },
+        (WsEvent::Text(text), Revision::V4) => {
             let utf8 = sio_codec::Utf8Bytes::from(text.as_str());
-            match PacketBuf::decode_text_with(&utf8, &DecodeConfig::new().max_payload(usize::MAX)) {
+            match PacketBuf::decode_text_with(&utf8, &lenient()) {
                 Ok(packet) => Item::Packet {
                     at,
                     packet,
@@ -333,12 +452,12 @@ fn ws_item(at: Instant, event: WsEvent) -> Item {
                 },
             }
         }
-        WsEvent::Binary(bytes) => Item::Packet {
+        (WsEvent::Binary(bytes), Revision::V4) => Item::Packet {
             at,
             packet: PacketBuf::from_binary_frame(bytes),
             raw: None,
         },
-        WsEvent::Closed { code, reason } => Item::Closed {
+        (WsEvent::Closed { code, reason }, _) => Item::Closed {
             at,
             detail: match code {
                 Some(code) => format!("close code {code} {reason}"),
@@ -349,11 +468,36 @@ fn ws_item(at: Instant, event: WsEvent) -> Item {
     }
 }
 
+/// The packets of one polling response body (v3 bodies by their content type).
+pub(crate) fn payload_packets(
+    body: &Bytes,
+    content_type: Option<&str>,
+    revision: Revision,
+) -> Vec<Result<PacketBuf, String>> {
+    match revision {
+        Revision::V4 => engineio::decode_payload_buf(body.clone(), &lenient())
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect(),
+        Revision::V3 => {
+            let binary = content_type.is_some_and(|c| c.contains("octet-stream"));
+            let format = if binary {
+                v3::PayloadFormat::Binary
+            } else {
+                v3::PayloadFormat::Text
+            };
+            v3::decode_payload(body, format, &lenient())
+                .map(|r| r.map(|p| PacketBuf::from(&p)).map_err(|e| e.to_string()))
+                .collect()
+        }
+    }
+}
+
 /// The long-polling loop of one session: GET until the session ends, queue what arrives.
 async fn poll_loop(
     client: HttpClient,
     path_and_query: String,
     heartbeat: Heartbeat,
+    revision: Revision,
     transcript: Transcript,
     name: String,
     tx: mpsc::UnboundedSender<Item>,
@@ -393,14 +537,14 @@ async fn poll_loop(
         }
         let mut ended = false;
         let mut pongs = Vec::new();
-        for record in engineio::decode_payload_buf(
-            response.body.clone(),
-            &DecodeConfig::new().max_payload(usize::MAX),
-        ) {
+        for record in payload_packets(&response.body, response.content_type(), revision) {
             let item = match record {
                 Ok(packet) => {
                     let view = packet.as_packet();
-                    if let (Heartbeat::Auto, engineio::Packet::Ping(data)) = (heartbeat, &view) {
+                    // v4 servers ping; v3 servers only answer the client's pings.
+                    if let (Heartbeat::Auto, Revision::V4, engineio::Packet::Ping(data)) =
+                        (heartbeat, revision, &view)
+                    {
                         pongs.push(PacketBuf::from(&engineio::Packet::Pong(*data)));
                         continue;
                     }
@@ -420,9 +564,7 @@ async fn poll_loop(
         }
         if !pongs.is_empty() {
             let views: Vec<_> = pongs.iter().map(PacketBuf::as_packet).collect();
-            let mut body = Vec::new();
-            engineio::encode_payload(&views, &mut body);
-            let post = HttpRequest::post(path_and_query.clone(), Bytes::from(body))
+            let post = HttpRequest::post(path_and_query.clone(), revision.payload(&views))
                 .with_header("Content-Type", "text/plain;charset=UTF-8");
             let _ = client.send(&post, &transcript, &name).await;
         }

@@ -1,5 +1,6 @@
 //! Step execution.
 
+use super::conn::{Revision, payload_packets};
 use super::{CaseState, Conn, Finding, Item, StepFailure, Verdict, actual, grade};
 use crate::matcher::{
     MatchOutcome, Pattern, binary_value, interpolate_value, match_parts, match_value,
@@ -20,7 +21,7 @@ use sio_codec::{
     engineio::{self, Message},
     socketio::{OutFrame, Progress, Reassembler},
 };
-use std::{future::Future, pin::Pin};
+use std::{future::Future, pin::Pin, time::Duration};
 use tokio::time::Instant;
 
 type StepsFuture<'s> = Pin<Box<dyn Future<Output = Result<(), Finding>> + Send + 's>>;
@@ -488,8 +489,14 @@ impl CaseState<'_> {
                 })
             }
             WsConnect::Open(connection) => {
-                let mut conn =
-                    Conn::websocket(name, connection, self.instance.heartbeat, &self.transcript);
+                let revision = Revision::of_query(&path_and_query);
+                let mut conn = Conn::websocket(
+                    name,
+                    connection,
+                    self.instance.heartbeat,
+                    revision,
+                    &self.transcript,
+                );
                 if wants_rejection {
                     // Accepted only if the server closes right away (101 then close).
                     return match conn.next(deadline).await {
@@ -538,6 +545,7 @@ impl CaseState<'_> {
         deadline: Instant,
     ) -> Result<(), StepFailure> {
         let transport = self.instance.transport.unwrap_or(Transport::Websocket);
+        let mut after_open = Vec::new();
         let handshake = match transport {
             Transport::Websocket => {
                 let conn = self
@@ -572,13 +580,30 @@ impl CaseState<'_> {
                         ..StepFailure::new("the handshake was refused")
                     });
                 }
-                engineio::decode_payload_buf(
-                    response.body.clone(),
-                    &DecodeConfig::new().max_payload(usize::MAX),
+                let mut packets = payload_packets(
+                    &response.body,
+                    response.content_type(),
+                    Revision::of_query(&path),
                 )
-                .next()
-                .ok_or_else(|| StepFailure::new("empty handshake body"))?
-                .map_err(|e| StepFailure::new(format!("handshake body: {e}")))?
+                .into_iter();
+                let first = packets
+                    .next()
+                    .ok_or_else(|| StepFailure::new("empty handshake body"))?
+                    .map_err(|e| StepFailure::new(format!("handshake body: {e}")))?;
+                // Engine.IO v3 servers of the socket.io 2.x line glue the Socket.IO CONNECT
+                // to the open packet: keep what follows for the connection.
+                let at = Instant::now();
+                after_open = packets
+                    .map(|p| match p {
+                        Ok(packet) => Item::Packet {
+                            at,
+                            packet,
+                            raw: None,
+                        },
+                        Err(error) => Item::Malformed { at, error },
+                    })
+                    .collect();
+                first
             }
         };
         let view = handshake.as_packet();
@@ -615,19 +640,25 @@ impl CaseState<'_> {
                 let path = self
                     .target
                     .path_and_query(&format!("{query}&transport=polling&sid={sid}"));
-                let conn = Conn::polling(
+                let revision = Revision::of_query(&path);
+                let mut conn = Conn::polling(
                     name,
                     self.client.clone(),
                     path,
                     self.instance.heartbeat,
+                    revision,
+                    Duration::from_millis(h.ping_interval()),
                     &self.transcript,
                 );
+                conn.preload(after_open);
                 self.conns.insert(name.to_owned(), conn);
                 Ok(())
             }
             Transport::Upgrade => {
                 let query = format!("{query}&transport=websocket&sid={sid}");
+                let interval = Duration::from_millis(h.ping_interval());
                 let conn = self.open_websocket(name, &query, deadline).await?;
+                conn.start_client_pings(interval);
                 conn.send_packets(&[engineio::Packet::Ping(Some("probe"))])
                     .await
                     .map_err(StepFailure::new)?;
