@@ -111,7 +111,9 @@ fn syntax_offset(json: &str) -> usize {
     }
 }
 
-/// serde_json's 1-based line and byte column as a byte offset, clamped to the text.
+/// serde_json's 1-based line and byte column as a byte offset, clamped to the text and moved
+/// back to the start of the character it falls in (serde_json counts the bytes it consumed,
+/// which can end inside a multi-byte character).
 fn position(json: &str, line: usize, column: usize) -> usize {
     let line_start = json
         .bytes()
@@ -120,7 +122,11 @@ fn position(json: &str, line: usize, column: usize) -> usize {
         .nth(line.saturating_sub(2))
         .map_or(0, |(i, _)| i + 1);
     let line_start = if line <= 1 { 0 } else { line_start };
-    (line_start + column.saturating_sub(1)).min(json.len())
+    let mut at = (line_start + column.saturating_sub(1)).min(json.len());
+    while !json.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// The payload shapes of the reference's `isPayloadValid`.
@@ -371,6 +377,19 @@ mod tests {
 
     fn shape(json: &str, t: PacketType) -> Result<(), (ErrorKind, usize)> {
         check_shape(json, t, &DecodeConfig::new())
+    }
+
+    #[test]
+    fn syntax_error_offsets_fall_on_character_boundaries() {
+        // serde_json reports the control character after 'ԛ' (2 bytes) one byte late, on a
+        // second line: the offset must still index the text (found by fuzzing).
+        let json = "[\n[\"a4/Inval\u{51b}\u{18}\"u1g\"r]x";
+        let (kind, at) = shape(json, PacketType::Event).unwrap_err();
+        assert_eq!(kind, ErrorKind::InvalidJson);
+        assert!(json.is_char_boundary(at), "offset {at}");
+        // At the control character, or (serde_json's column) the character before it.
+        let control = json.find('\u{18}').unwrap();
+        assert!((control - 2..=control).contains(&at), "offset {at}");
     }
 
     #[test]

@@ -1,0 +1,440 @@
+//! Turns one benchmark run into the README tables: criterion's medians
+//! (`<target>/criterion/**/new/{benchmark,estimates,sample}.json`) plus the Node harness's
+//! JSON (`node bench.js > results.json`).
+//!
+//! ```text
+//! cargo run -p sio-benches --bin bench-report -- [--criterion DIR] [--node FILE]
+//! ```
+//!
+//! Defaults: `benches/target/criterion` (criterion writes under the bench's working
+//! directory, this package) and `benches/node/results.json`. Ratios are
+//! "best peer time / our time": above 1 means we are faster.
+
+use serde_json::Value;
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    path::{Path, PathBuf},
+};
+
+/// Median and interquartile range (ns per iteration) of one benchmark.
+#[derive(Clone, Copy, Debug)]
+struct Stat {
+    median: f64,
+    iqr: Option<f64>,
+}
+
+type Results = BTreeMap<String, Stat>;
+
+fn read_json(path: &Path) -> Option<Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+/// Every `new/benchmark.json` under `dir`.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else if path.ends_with("new/benchmark.json") {
+            out.push(path);
+        }
+    }
+}
+
+fn quartiles(mut xs: Vec<f64>) -> Option<(f64, f64)> {
+    if xs.len() < 4 {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let pos = q * (xs.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        xs[lo] + (xs[hi] - xs[lo]) * (pos - lo as f64)
+    };
+    Some((at(0.25), at(0.75)))
+}
+
+fn criterion_results(dir: &Path) -> Results {
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    let mut results = Results::new();
+    for file in files {
+        let Some(new) = file.parent() else { continue };
+        let (Some(meta), Some(estimates)) =
+            (read_json(&file), read_json(&new.join("estimates.json")))
+        else {
+            continue;
+        };
+        let (Some(id), Some(median)) = (
+            meta["full_id"].as_str(),
+            estimates["median"]["point_estimate"].as_f64(),
+        ) else {
+            continue;
+        };
+        let iqr = read_json(&new.join("sample.json")).and_then(|s| {
+            let iters = s["iters"].as_array()?;
+            let times = s["times"].as_array()?;
+            let per_iter = iters
+                .iter()
+                .zip(times)
+                .filter_map(|(n, t)| Some(t.as_f64()? / n.as_f64()?))
+                .collect();
+            quartiles(per_iter).map(|(q1, q3)| q3 - q1)
+        });
+        results.insert(id.to_string(), Stat { median, iqr });
+    }
+    results
+}
+
+fn node_results(file: &Path, into: &mut Results) -> Option<String> {
+    let json = read_json(file)?;
+    for (id, ns) in json["median_ns"].as_object()? {
+        if let Some(median) = ns.as_f64() {
+            into.insert(id.clone(), Stat { median, iqr: None });
+        }
+    }
+    Some(format!(
+        "node {}, socket.io-parser {}, engine.io-parser {} and {} (v3)",
+        json["node"].as_str().unwrap_or("?"),
+        json["socket.io-parser"].as_str().unwrap_or("?"),
+        json["engine.io-parser"].as_str().unwrap_or("?"),
+        json["engine.io-parser-v3"].as_str().unwrap_or("?"),
+    ))
+}
+
+fn time(ns: f64) -> String {
+    let (value, unit) = if ns < 1e3 {
+        (ns, "ns")
+    } else if ns < 1e6 {
+        (ns / 1e3, "µs")
+    } else {
+        (ns / 1e6, "ms")
+    };
+    let digits = if value < 10.0 {
+        2
+    } else if value < 100.0 {
+        1
+    } else {
+        0
+    };
+    format!("{value:.digits$} {unit}")
+}
+
+struct Report {
+    results: Results,
+    out: String,
+}
+
+impl Report {
+    fn get(&self, id: &str) -> Option<f64> {
+        self.results.get(id).map(|s| s.median)
+    }
+
+    fn cell(&self, id: &str) -> String {
+        self.get(id).map_or_else(|| "–".to_string(), time)
+    }
+
+    /// "best peer / ours" with the winning peer's time in mind.
+    fn ratio(&self, ours: &str, peers: &[&str]) -> String {
+        let best = peers
+            .iter()
+            .filter_map(|p| self.get(p))
+            .min_by(f64::total_cmp);
+        match (self.get(ours), best) {
+            (Some(ours), Some(best)) => format!("{:.2}×", best / ours),
+            _ => "–".to_string(),
+        }
+    }
+
+    fn table(&mut self, title: &str, header: &[&str], rows: Vec<Vec<String>>) {
+        let _ = writeln!(self.out, "\n#### {title}\n");
+        let _ = writeln!(self.out, "| {} |", header.join(" | "));
+        let _ = writeln!(
+            self.out,
+            "|{}",
+            header.iter().map(|_| "---|").collect::<String>()
+        );
+        for row in rows {
+            let _ = writeln!(self.out, "| {} |", row.join(" | "));
+        }
+    }
+}
+
+const SIO: [&str; 12] = [
+    "tiny_event",
+    "event_ns_ack",
+    "ack",
+    "connect_auth",
+    "disconnect_ns",
+    "unicode_event",
+    "medium_1k",
+    "large_64k",
+    "large_string_64k",
+    "bin_event_1",
+    "bin_event_3",
+    "bin_ack_1",
+];
+const BINARY: [&str; 3] = ["bin_event_1", "bin_event_3", "bin_ack_1"];
+const EIO: [&str; 5] = [
+    "eio_ping",
+    "eio_probe",
+    "eio_msg_tiny",
+    "eio_msg_64k",
+    "eio_b64_1k",
+];
+const PAYLOADS: [&str; 2] = ["payload_v4_100", "payload_v3_100"];
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // Where criterion writes: $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else
+    // `target/criterion` under the bench's working directory (this package's root).
+    let mut criterion = std::env::var_os("CRITERION_HOME").map_or_else(
+        || {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| root.join("target"), PathBuf::from)
+                .join("criterion")
+        },
+        PathBuf::from,
+    );
+    let mut node = root.join("node/results.json");
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--criterion", Some(dir)) => criterion = dir.into(),
+            ("--node", Some(file)) => node = file.into(),
+            _ => {
+                eprintln!("usage: bench-report [--criterion DIR] [--node FILE]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let mut results = criterion_results(&criterion);
+    let node_versions = node_results(&node, &mut results);
+    if results.is_empty() {
+        eprintln!("no results under {}", criterion.display());
+        std::process::exit(1);
+    }
+    let mut r = Report {
+        results,
+        out: String::new(),
+    };
+    if let Some(versions) = node_versions {
+        let _ = writeln!(r.out, "Node: {versions}.");
+    }
+
+    // Socket.IO decode, L1 against L1.
+    let rows = SIO
+        .iter()
+        .map(|case| {
+            let binary = BINARY.contains(case);
+            let ours = if binary {
+                format!("socketio/reassemble/{case}")
+            } else {
+                format!("socketio/decode/{case}")
+            };
+            vec![
+                format!("{case}"),
+                r.cell(&format!("socketio/decode/{case}")),
+                r.cell(&format!("socketio/decode_buf/{case}")),
+                if binary { r.cell(&ours) } else { "n/a".into() },
+                r.cell(&format!("socketioxide/decode_l1/{case}")),
+                r.ratio(&ours, &[&format!("socketioxide/decode_l1/{case}")]),
+            ]
+        })
+        .collect();
+    r.table(
+        "Socket.IO decode, L1 (header + full JSON validation)",
+        &[
+            "case",
+            "ours `decode` (text)",
+            "ours `PacketBuf` (text)",
+            "ours `Reassembler` (text + attachments)",
+            "socketioxide L1",
+            "ours vs socketioxide",
+        ],
+        rows,
+    );
+
+    // L0 and L2 for context.
+    let rows = SIO
+        .iter()
+        .map(|case| {
+            let binary = BINARY.contains(case);
+            let l2 = |id: String| if binary { "n/a".into() } else { r.cell(&id) };
+            vec![
+                format!("{case}"),
+                r.cell(&format!("socketioxide/decode_l0/{case}")),
+                l2(format!("socketio/decode_l2/{case}")),
+                l2(format!("socketioxide/decode_l2/{case}")),
+                r.cell(&format!("node/sio_decode/{case}")),
+                if binary {
+                    r.ratio(
+                        &format!("socketio/reassemble/{case}"),
+                        &[&format!("node/sio_decode/{case}")],
+                    )
+                } else {
+                    r.ratio(
+                        &format!("socketio/decode_l2/{case}"),
+                        &[
+                            &format!("socketioxide/decode_l2/{case}"),
+                            &format!("node/sio_decode/{case}"),
+                        ],
+                    )
+                },
+            ]
+        })
+        .collect();
+    r.table(
+        "Socket.IO decode, other levels",
+        &[
+            "case",
+            "socketioxide L0 (frame only)",
+            "ours L2 (`Value`)",
+            "socketioxide L2",
+            "node socket.io-parser (L2)",
+            "ours L2 vs best peer (binary: `Reassembler` vs node)",
+        ],
+        rows,
+    );
+
+    let rows = SIO
+        .iter()
+        .map(|case| {
+            vec![
+                format!("{case}"),
+                r.cell(&format!("socketio/encode/{case}")),
+                r.cell(&format!("socketio/encode_vectored/{case}")),
+                r.cell(&format!("socketioxide/encode/{case}")),
+                r.cell(&format!("node/sio_encode/{case}")),
+                r.ratio(
+                    &format!("socketio/encode/{case}"),
+                    &[&format!("socketioxide/encode/{case}")],
+                ),
+            ]
+        })
+        .collect();
+    r.table(
+        "Socket.IO encode",
+        &[
+            "case",
+            "ours from raw (copy into reused `BytesMut`)",
+            "ours vectored (header + payload `Bytes`, no copy)",
+            "socketioxide from raw",
+            "node (typed: `JSON.stringify`)",
+            "ours (copy) vs socketioxide",
+        ],
+        rows,
+    );
+
+    let rows = EIO
+        .iter()
+        .map(|case| {
+            vec![
+                format!("{case}"),
+                r.cell(&format!("engineio/decode/{case}")),
+                r.cell(&format!("engineio/decode_buf/{case}")),
+                r.cell(&format!("engineioxide/decode/{case}")),
+                r.cell(&format!("node/eio_decode/{case}")),
+                r.cell(&format!("node/eio3_decode/{case}")),
+                r.ratio(
+                    &format!("engineio/decode/{case}"),
+                    &[
+                        &format!("engineioxide/decode/{case}"),
+                        &format!("node/eio_decode/{case}"),
+                    ],
+                ),
+                r.cell(&format!("engineio/encode/{case}")),
+                r.cell(&format!("engineio/encode_new/{case}")),
+                r.cell(&format!("engineioxide/encode/{case}")),
+                r.cell(&format!("node/eio_encode/{case}")),
+                r.ratio(
+                    &format!("engineio/encode_new/{case}"),
+                    &[
+                        &format!("engineioxide/encode/{case}"),
+                        &format!("node/eio_encode/{case}"),
+                    ],
+                ),
+            ]
+        })
+        .collect();
+    r.table(
+        "Engine.IO packet (v4)",
+        &[
+            "case",
+            "ours decode",
+            "ours `PacketBuf`",
+            "engineioxide",
+            "node 5.2.3",
+            "node 2.2.1 (v3)",
+            "decode vs best peer",
+            "ours encode (reused buf)",
+            "ours encode (new buf)",
+            "engineioxide encode",
+            "node encode",
+            "encode (new buf) vs best peer",
+        ],
+        rows,
+    );
+
+    let rows = PAYLOADS
+        .iter()
+        .map(|case| {
+            vec![
+                format!("{case}"),
+                r.cell(&format!("engineio/payload_decode/{case}")),
+                r.cell(&format!("engineio/payload_decode_buf/{case}")),
+                r.cell(&format!("engineioxide/payload_decode/{case}")),
+                r.cell(&format!("node/payload_decode/{case}")),
+                r.ratio(
+                    &format!("engineio/payload_decode/{case}"),
+                    &[
+                        &format!("engineioxide/payload_decode/{case}"),
+                        &format!("node/payload_decode/{case}"),
+                    ],
+                ),
+                r.cell(&format!("engineio/payload_encode/{case}")),
+                r.cell(&format!("engineioxide/payload_encode/{case}")),
+                r.cell(&format!("node/payload_encode/{case}")),
+                r.ratio(
+                    &format!("engineio/payload_encode/{case}"),
+                    &[
+                        &format!("engineioxide/payload_encode/{case}"),
+                        &format!("node/payload_encode/{case}"),
+                    ],
+                ),
+            ]
+        })
+        .collect();
+    r.table(
+        "Engine.IO polling payloads (100 packets)",
+        &[
+            "case",
+            "ours decode",
+            "ours `PacketBuf`",
+            "engineioxide",
+            "node",
+            "decode vs best peer",
+            "ours encode",
+            "engineioxide encode",
+            "node encode",
+            "encode vs best peer",
+        ],
+        rows,
+    );
+
+    let _ = writeln!(
+        r.out,
+        "\n<details><summary>Every median (IQR) of this run</summary>\n"
+    );
+    let _ = writeln!(r.out, "| id | median | IQR |\n|---|---|---|");
+    for (id, stat) in &r.results {
+        let iqr = stat.iqr.map_or_else(|| "–".to_string(), time);
+        let _ = writeln!(r.out, "| `{id}` | {} | {iqr} |", time(stat.median));
+    }
+    let _ = writeln!(r.out, "\n</details>");
+    print!("{}", r.out);
+}

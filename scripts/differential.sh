@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Differential testing of sio-codec against the JavaScript reference parsers
+# (socket.io-parser 4.2.7 / 3.4.5, engine.io-parser 5.2.3 / 2.2.1); see differential/README.md.
+#
+#   scripts/differential.sh                      # seed 1, 3000 inputs per category
+#   scripts/differential.sh --seed 42 --count 20000
+#   scripts/differential.sh --category 'sio5-*' --report out/differential.json
+#
+# Installs the npm dependencies (npm ci), builds the Rust driver (its own Cargo workspace
+# under differential/driver, target dir target/differential-driver), runs the harness.
+# Prints "N passed, N failed" and exits 1 on any divergence that known-differences.json does
+# not explain (2 on a harness error).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> installing the reference parsers (npm ci in differential/)"
+(cd differential && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "==> building the driver (release)"
+target="${DIFFERENTIAL_TARGET_DIR:-$PWD/target/differential-driver}"
+CARGO_TARGET_DIR="$target" cargo build --release -j2 --quiet --manifest-path differential/driver/Cargo.toml
+
+echo "==> comparing"
+exec node differential/harness.js --driver "$target/release/differential-driver" "$@"
