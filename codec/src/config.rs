@@ -7,10 +7,12 @@
 /// accepts exactly what the Node reference accepts. [`DecodeConfig::strict`] turns every quirk
 /// off. Each `allow_*` switch documents the reference behaviour it reproduces.
 ///
-/// Deliberate departures that no switch re-enables, because they would lose data:
+/// Deliberate departures that no switch re-enables, because they would lose or invent data:
 /// ack ids above 2^53 - 1 are [`AckIdOverflow`](crate::ErrorKind::AckIdOverflow) (JavaScript
-/// rounds them), and JSON nested deeper than 128 levels is [`InvalidJson`](crate::ErrorKind::InvalidJson)
-/// (a bound against stack exhaustion; `JSON.parse` has none).
+/// rounds them), and a placeholder whose `num` is not an integer is
+/// [`InvalidPlaceholder`](crate::ErrorKind::InvalidPlaceholder) (JavaScript delivers
+/// `undefined`). The full list, checked against the reference parsers on every CI run, is in
+/// `differential/README.md`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DecodeConfig {
     max_attachments: u32,

@@ -27,7 +27,8 @@ pub(crate) fn to_integer(s: &str) -> Option<u64> {
         t.strip_prefix(prefix)
             .or_else(|| t.strip_prefix(&prefix.to_ascii_uppercase()))
             .map(|digits| {
-                if digits.is_empty() {
+                // `from_str_radix` would also take a sign, which JS refuses after a prefix.
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_alphanumeric()) {
                     None
                 } else {
                     u64::from_str_radix(digits, radix).ok()
@@ -86,6 +87,9 @@ mod tests {
             ("inf", None),
             ("-1", None),
             ("0x", None),
+            ("0x+1", None),
+            ("0b-1", None),
+            ("0o+7", None),
         ] {
             assert_eq!(to_integer(s), v, "{s:?}");
         }

@@ -45,9 +45,9 @@ pub fn bin_value(bytes: &[u8]) -> Value {
 
 /// A Socket.IO packet and its attachments as golden-vector JSON text.
 ///
-/// The payload is copied verbatim for non-binary packets (so number spellings and even lone
-/// surrogate escapes survive); binary packets get their placeholders replaced by
-/// `{"$bin": …}` leaves and an `"attachments"` count.
+/// The payload is copied verbatim (so number spellings and even lone surrogate escapes
+/// survive), except that binary packets get their placeholders replaced by `{"$bin": …}`
+/// leaves, and an `"attachments"` count.
 pub fn sio_to_json_text(packet: &socketio::Packet<'_>, attachments: &[Bytes]) -> String {
     let mut out = format!("{{\"type\":{}", packet.packet_type() as u8);
     let namespace = serde_json::to_string(packet.namespace().as_str()).unwrap_or_default();
@@ -69,18 +69,21 @@ pub fn sio_to_json_text(packet: &socketio::Packet<'_>, attachments: &[Bytes]) ->
     out
 }
 
-/// The payload with placeholders replaced; verbatim when it cannot be represented.
+/// The payload with each placeholder object replaced by its `{"$bin": …}` leaf, the rest of
+/// the text kept as it is; verbatim when a placeholder is invalid.
 fn resolve_binary(data: &str, attachments: &[Bytes]) -> String {
-    let Ok(mut value) = serde_json::from_str::<Value>(data) else {
+    let Ok(found) = socketio::placeholders(data, attachments.len()) else {
         return data.trim().to_owned();
     };
-    let replaced = socketio::replace_placeholders(&mut value, &mut |n| {
-        attachments.get(n).map(|bytes| bin_value(bytes))
-    });
-    match replaced {
-        Ok(()) => value.to_string(),
-        Err(_) => data.trim().to_owned(),
+    let mut out = String::with_capacity(data.len());
+    let mut done = 0;
+    for placeholder in found {
+        out.push_str(&data[done..placeholder.range.start]);
+        out.push_str(&bin_value(&attachments[placeholder.index]).to_string());
+        done = placeholder.range.end;
     }
+    out.push_str(&data[done..]);
+    out.trim().to_owned()
 }
 
 /// A Socket.IO packet as a JSON value (for matching). Fails only for payloads JSON values

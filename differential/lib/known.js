@@ -131,9 +131,15 @@ function ackIds(c) {
   return texts.filter((t) => t !== null).map(ackIdRun).filter((r) => r !== null).map(Number);
 }
 
+/** Every placeholder num in the input texts, as Number() reads it. */
+function placeholderNums(c) {
+  return inputTexts(c).flatMap((t) => [...t.matchAll(/"num":\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g)].map((m) => Number(m[1])));
+}
+
+/** The characters Node's lenient base64 decoder reads (both alphabets, and the '=' that ends it). */
+const BASE64_BYTES = /[A-Za-z0-9+/=_-]/;
+
 const CONDITIONS = {
-  /** A payload (as the reference decoded it, or as given to the encoder) nests deeper than 128 levels. */
-  jsonDepthOver128: (c) => caseDepth(c) > 128,
   /** The input or the reference's decoded value holds an unpaired UTF-16 surrogate. */
   loneSurrogate: (c) =>
     inputTexts(c).some((t) => LONE_ESCAPE.test(t) || LONE_RAW.test(t)) ||
@@ -158,6 +164,25 @@ const CONDITIONS = {
   v3BinaryNonMessage: (c) => !!c.js && (c.js.marks.includes("v3-binary-non-message") || c.js.marks.includes("v3-no-type")),
   /** An XHR2 body only the lenient reference framing reads. */
   xhr2Lenient: (c) => Buffer.isBuffer(c.input.body) && xhr2NeedsLeniency(c.input.body),
+  /**
+   * A base64 (`b…`) text holds a character above U+00FF whose low byte Node would read as
+   * base64 (V8 stores such strings two bytes per unit and Node's decoder truncates each unit
+   * to its low byte; any other character is skipped either way).
+   */
+  nonLatin1Base64: (c) =>
+    inputTexts(c).some((t) =>
+      (t.match(/(?:^|\u001e|\d:)b[^\u001e]*/g) || []).some((segment) => {
+        for (let i = 0; i < segment.length; i++) {
+          const unit = segment.charCodeAt(i);
+          if (unit > 0xff && BASE64_BYTES.test(String.fromCharCode(unit & 0xff))) return true;
+        }
+        return false;
+      })
+    ),
+  /** A placeholder's num is a number but not an integer. */
+  nonIntegerPlaceholderNum: (c) => placeholderNums(c).some((n) => !Number.isInteger(n)),
+  /** The reference crashed with a TypeError rather than rejecting the input. */
+  jsTypeError: (c) => !!c.js && !!c.js.error && /^Cannot read properties of undefined/.test(c.js.error.message),
   /** The reference decoded an Engine.IO open packet (any data). */
   jsOpenPacket: (c) => !!c.js && c.js.packets.some((p) => p.type === "open"),
 };
@@ -173,7 +198,7 @@ function hints(c) {
   if (depth >= 120) out.push(`JSON depth ${depth}`);
   const numbers = texts.flatMap((t) => t.match(/-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g) || []);
   if (numbers.some((n) => !Number.isFinite(Number(n)))) out.push("number beyond f64 range");
-  const nums = texts.flatMap((t) => [...t.matchAll(/"num":\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g)].map((m) => Number(m[1])));
+  const nums = placeholderNums(c);
   if (nums.some((n) => !Number.isInteger(n))) out.push("non-integer placeholder num");
   if (texts.some((t) => /0[xXbBoO][+-]/.test(t))) out.push("sign after a 0x/0b/0o prefix");
   if (texts.some((t) => /(^|\u001e|\d:)b[^\u001e]*[^\x00-\x7f]/.test(t)) && !c.input.frames) out.push("non-ASCII in base64 text");

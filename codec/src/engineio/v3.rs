@@ -248,7 +248,8 @@ impl<'a> PayloadIter<'a> {
         let start = self.pos;
         let invalid = DecodeError::new(ErrorKind::InvalidLength, start);
         let is_binary = match body.get(start) {
-            None if start == 0 => return Some(Err(DecodeError::new(ErrorKind::Empty, 0))),
+            // NOTE(compat): unlike the text form, an empty binary body is an empty payload
+            // for the reference (`decodePayloadAsBinary` loops over nothing).
             None => return None,
             Some(0) => false,
             Some(1) => true,

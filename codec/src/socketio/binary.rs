@@ -5,6 +5,7 @@
 //! the attachments follow the packet as separate binary messages, in order.
 
 use super::packet::PacketBuf;
+use super::scanner::{self, Token};
 #[cfg(feature = "std")]
 use super::{
     PacketType,
@@ -14,7 +15,7 @@ use crate::{DecodeConfig, DecodeError, ErrorKind, utf8_bytes::Utf8Bytes};
 use alloc::vec::Vec;
 use bytes::Bytes;
 use core::fmt;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use core::ops::Range;
 
 /// A packet and its binary attachments.
 #[derive(Clone, PartialEq, Eq)]
@@ -263,159 +264,230 @@ impl Reassembler {
 /// rules: an object is a placeholder when its (last) `_placeholder` key is `true`; its `num`
 /// must then be an integer in `0..count`; the rest of a placeholder object is not examined.
 fn check_placeholders(json: &str, count: usize) -> Result<(), ()> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    match de::Deserializer::deserialize_any(&mut de, Walk { count }) {
-        Ok(Node {
-            nested_error: false,
-            ..
-        }) => Ok(()),
-        _ => Err(()),
+    walk(json, count, None).map_err(|_| ())
+}
+
+/// A placeholder object in the JSON of a binary packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placeholder {
+    /// Where the object is, in bytes of the JSON text.
+    pub range: Range<usize>,
+    /// The attachment it stands for.
+    pub index: usize,
+}
+
+/// The placeholders the reference replaces in `json` (the payload of a binary packet with
+/// `count` attachments), in document order, with the [`Reassembler`]'s rules; placeholders
+/// inside a placeholder object are not examined. For tools that show a payload with its
+/// binary leaves while keeping the rest of the text as it is.
+///
+/// ```
+/// use sio_codec::socketio::{Placeholder, placeholders};
+/// let json = r#"["up",{"_placeholder":true,"num":0}]"#;
+/// assert_eq!(placeholders(json, 1), Ok(vec![Placeholder { range: 6..35, index: 0 }]));
+/// assert_eq!(&json[6..35], r#"{"_placeholder":true,"num":0}"#);
+/// assert!(placeholders(json, 0).is_err());
+/// ```
+pub fn placeholders(json: &str, count: usize) -> Result<Vec<Placeholder>, ErrorKind> {
+    let mut found = Vec::new();
+    walk(json, count, Some(&mut found))?;
+    Ok(found)
+}
+
+/// The placeholder walk; `found` collects the placeholders when given.
+fn walk(json: &str, count: usize, found: Option<&mut Vec<Placeholder>>) -> Result<(), ErrorKind> {
+    let mut walk = PlaceholderWalk {
+        count,
+        open: Frames::new(),
+        key: Key::Other,
+        error_depth: None,
+        found: found.map(|found| Collect {
+            open: Vec::new(),
+            found,
+        }),
+    };
+    scanner::scan(json, |token, at| walk.token(token, at)).map_err(|_| ErrorKind::InvalidJson)?;
+    match walk.error_depth {
+        None => Ok(()),
+        Some(_) => Err(ErrorKind::InvalidPlaceholder),
     }
 }
 
-/// What a walked JSON value turned out to be.
-#[derive(Clone, Copy)]
-struct Node {
-    is_true: bool,
-    number: Option<f64>,
-    /// An invalid placeholder somewhere inside (reported only if the enclosing object is not
-    /// itself a placeholder).
-    nested_error: bool,
+/// The attachment index a placeholder's `num` designates, if it is a valid one: a number
+/// (any spelling, `1.0` and `-0` included, as JavaScript reads it) that is an integer in
+/// `0..count`. The reference indexes its buffers with any number in range, so `0.5` yields
+/// `undefined` there; we refuse it (a deliberate difference, differential/known-differences).
+pub(crate) fn attachment_index(num: f64, count: usize) -> Option<usize> {
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let index =
+        (num >= 0.0 && num < count as f64 && (num as u64) as f64 == num).then_some(num as usize);
+    index
 }
 
-const LEAF: Node = Node {
-    is_true: false,
-    number: None,
-    nested_error: false,
-};
+/// Object flags of the placeholder walk, one byte per open container.
+const OBJECT: u8 = 1;
+const PLACEHOLDER: u8 = 2;
+const NUM_VALID: u8 = 4;
 
-#[derive(Clone, Copy)]
-struct Walk {
-    count: usize,
+/// The open containers of the walk: inline up to 64 levels, then on the heap.
+struct Frames {
+    inline: [u8; 64],
+    spill: Vec<u8>,
+    depth: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for Walk {
-    type Value = Node;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Walk {
-    type Value = Node;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JSON")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
-        Ok(Node { is_true: v, ..LEAF })
-    }
-
-    #[allow(clippy::cast_precision_loss)]
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
-        Ok(Node {
-            number: Some(v as f64),
-            ..LEAF
-        })
-    }
-
-    #[allow(clippy::cast_precision_loss)]
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
-        Ok(Node {
-            number: Some(v as f64),
-            ..LEAF
-        })
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
-        Ok(Node {
-            number: Some(v),
-            ..LEAF
-        })
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Node, E> {
-        Ok(LEAF)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
-        Ok(LEAF)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
-        let mut nested_error = false;
-        while let Some(node) = seq.next_element_seed(self)? {
-            nested_error |= node.nested_error;
+impl Frames {
+    const fn new() -> Self {
+        Self {
+            inline: [0; 64],
+            spill: Vec::new(),
+            depth: 0,
         }
-        Ok(Node {
-            nested_error,
-            ..LEAF
-        })
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let (mut placeholder, mut num, mut nested_error) = (false, None, false);
-        while let Some(key) = map.next_key::<Key>()? {
-            let node = map.next_value_seed(self)?;
-            nested_error |= node.nested_error;
-            match key {
-                Key::Placeholder => placeholder = node.is_true,
-                Key::Num => num = node.number,
-                Key::Other => {}
+    fn push(&mut self, flags: u8) {
+        match self.inline.get_mut(self.depth) {
+            Some(slot) => *slot = flags,
+            None => {
+                self.spill.truncate(self.depth - self.inline.len());
+                self.spill.push(flags);
             }
         }
-        if !placeholder {
-            return Ok(Node {
-                nested_error,
-                ..LEAF
-            });
+        self.depth += 1;
+    }
+
+    fn top(&mut self) -> Option<&mut u8> {
+        let level = self.depth.checked_sub(1)?;
+        match level.checked_sub(self.inline.len()) {
+            None => self.inline.get_mut(level),
+            Some(spilled) => self.spill.get_mut(spilled),
         }
-        #[allow(
-            clippy::cast_precision_loss,
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
-        )]
-        let valid =
-            num.is_some_and(|n| n >= 0.0 && n < self.count as f64 && n == (n as u64) as f64);
-        Ok(Node {
-            nested_error: !valid,
-            ..LEAF
-        })
+    }
+
+    /// Pops the innermost container: its flags and its depth.
+    fn pop(&mut self) -> (u8, usize) {
+        let flags = self.top().map_or(0, |f| *f);
+        self.depth -= 1;
+        (flags, self.depth)
     }
 }
 
-/// The object keys that matter for placeholders, recognised without allocating.
+/// The object keys that matter for placeholders.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Key {
     Placeholder,
     Num,
     Other,
 }
 
-impl<'de> de::Deserialize<'de> for Key {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
-                Ok(match key {
-                    "_placeholder" => Key::Placeholder,
-                    "num" => Key::Num,
-                    _ => Key::Other,
-                })
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
+/// Follows the scanner's tokens through every object, in one pass and constant state per
+/// open container.
+struct PlaceholderWalk<'f> {
+    count: usize,
+    open: Frames,
+    /// The key whose value comes next.
+    key: Key,
+    /// The depth of the shallowest invalid placeholder not yet known to sit inside a
+    /// placeholder (whose content the reference never examines): errors found inside a
+    /// container are attributed to the container when it closes, and dropped when the
+    /// container turns out to be a placeholder itself.
+    error_depth: Option<usize>,
+    /// When collecting placeholders.
+    found: Option<Collect<'f>>,
 }
 
-// Keep `IgnoredAny` referenced for readers comparing with json.rs: placeholders need the
-// values, so nothing is ignored here.
-const _: Option<IgnoredAny> = None;
+/// The placeholder walk's record: each open container's start and designated attachment,
+/// and the placeholders found.
+struct Collect<'f> {
+    open: Vec<(usize, usize)>,
+    found: &'f mut Vec<Placeholder>,
+}
+
+impl PlaceholderWalk<'_> {
+    fn token(&mut self, token: Token<'_>, at: usize) {
+        if let Token::Key(key) = token {
+            self.key = if key.decodes_to("_placeholder") {
+                Key::Placeholder
+            } else if key.decodes_to("num") {
+                Key::Num
+            } else {
+                Key::Other
+            };
+            return;
+        }
+        if !matches!(token, Token::ObjectEnd | Token::ArrayEnd) {
+            self.value(token);
+        }
+        match token {
+            Token::ObjectStart | Token::ArrayStart => {
+                let object = token == Token::ObjectStart;
+                self.open.push(if object { OBJECT } else { 0 });
+                if let Some(collect) = &mut self.found {
+                    collect.open.push((at, 0));
+                }
+            }
+            Token::ObjectEnd | Token::ArrayEnd => {
+                let (flags, depth) = self.open.pop();
+                if let Some(Collect { open, found }) = &mut self.found
+                    && let Some((start, index)) = open.pop()
+                    && flags & (PLACEHOLDER | NUM_VALID) == PLACEHOLDER | NUM_VALID
+                {
+                    // Placeholders inside this one are not the reference's.
+                    while found.last().is_some_and(|p| p.range.start > start) {
+                        found.pop();
+                    }
+                    found.push(Placeholder {
+                        range: start..at + 1,
+                        index,
+                    });
+                }
+                let inside = self.error_depth.filter(|&e| e > depth);
+                if flags & PLACEHOLDER != 0 {
+                    if inside.is_some() {
+                        self.error_depth = None;
+                    }
+                    if flags & NUM_VALID == 0 {
+                        self.error_depth = Some(self.error_depth.map_or(depth, |e| e.min(depth)));
+                    }
+                } else if inside.is_some() {
+                    self.error_depth = Some(depth);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A value starts: record it in the enclosing object when its key matters.
+    fn value(&mut self, token: Token<'_>) {
+        let key = core::mem::replace(&mut self.key, Key::Other);
+        let count = self.count;
+        let Some(flags) = self.open.top().filter(|f| **f & OBJECT != 0) else {
+            return;
+        };
+        let (bit, set) = match key {
+            Key::Placeholder => (PLACEHOLDER, token == Token::True),
+            Key::Num => {
+                let num = match token {
+                    Token::Number(n) => n.parse::<f64>().ok(),
+                    _ => None,
+                };
+                let index = num.and_then(|n| attachment_index(n, count));
+                if let (Some(index), Some(collect)) = (index, &mut self.found)
+                    && let Some(top) = collect.open.last_mut()
+                {
+                    top.1 = index;
+                }
+                (NUM_VALID, index.is_some())
+            }
+            Key::Other => return,
+        };
+        *flags = if set { *flags | bit } else { *flags & !bit };
+    }
+}
 
 /// Replaces every placeholder object in `value` by `attachment(num)`, with the same rules
 /// as the reference's reconstruction (see [`Reassembler`]); useful to turn a decoded payload
@@ -429,8 +501,8 @@ pub fn replace_placeholders(
         Value::Object(map) if map.get("_placeholder") == Some(&Value::Bool(true)) => {
             let num = map
                 .get("num")
-                .and_then(Value::as_u64)
-                .and_then(|n| usize::try_from(n).ok());
+                .and_then(Value::as_f64)
+                .and_then(|n| attachment_index(n, usize::MAX));
             *value = num
                 .and_then(attachment)
                 .ok_or(ErrorKind::InvalidPlaceholder)?;
@@ -812,6 +884,40 @@ mod tests {
             (err.kind(), err.offset()),
             (ErrorKind::InvalidPlaceholder, 3)
         );
+    }
+
+    #[test]
+    fn walks_placeholders_with_the_reference_rules() {
+        use alloc::{format, vec};
+        fn found(json: &str, count: usize) -> Result<Vec<(&str, usize)>, ErrorKind> {
+            placeholders(json, count)
+                .map(|p| p.into_iter().map(|p| (&json[p.range], p.index)).collect())
+        }
+        // Integral spellings of num, escaped keys, the last duplicate key.
+        let json = r#"[{"_placeholder":true,"num":1.0},{"\u005fplaceholder":true,"n\u0075m":-0},{"_placeholder":false,"num":0,"_placeholder":true}]"#;
+        assert_eq!(
+            found(json, 2),
+            Ok(vec![
+                (r#"{"_placeholder":true,"num":1.0}"#, 1),
+                (r#"{"\u005fplaceholder":true,"n\u0075m":-0}"#, 0),
+                (r#"{"_placeholder":false,"num":0,"_placeholder":true}"#, 0),
+            ])
+        );
+        // A placeholder inside a placeholder is not one; an error in a sibling's subtree
+        // is not excused by a later placeholder at the same depth.
+        let outer = r#"{"x":{"_placeholder":true,"num":0},"_placeholder":true,"num":1}"#;
+        assert_eq!(found(outer, 2), Ok(vec![(outer, 1)]));
+        let sibling = r#"[[{"_placeholder":true,"num":9}],{"_placeholder":true,"num":0}]"#;
+        assert_eq!(found(sibling, 1), Err(ErrorKind::InvalidPlaceholder));
+        assert_eq!(found("[1e400,", 1), Err(ErrorKind::InvalidJson));
+        // No depth limit: 1000 levels around a placeholder.
+        let deep = format!(
+            "{}{{\"_placeholder\":true,\"num\":0}}{}",
+            "[".repeat(1000),
+            "]".repeat(1000)
+        );
+        assert_eq!(placeholders(&deep, 1).map(|p| p[0].range.start), Ok(1000));
+        assert_eq!(check_placeholders(&deep, 0), Err(()));
     }
 
     #[test]

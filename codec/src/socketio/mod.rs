@@ -20,12 +20,15 @@ mod decode;
 mod encode;
 mod json;
 mod packet;
+mod scanner;
 
 #[cfg(feature = "std")]
 pub use binary::ValueError;
 #[cfg(feature = "std")]
 pub use binary::to_json_with_attachments;
-pub use binary::{Assembled, OutFrame, Progress, Reassembler, replace_placeholders};
+pub use binary::{
+    Assembled, OutFrame, Placeholder, Progress, Reassembler, placeholders, replace_placeholders,
+};
 pub use json::RawJson;
 #[cfg(feature = "std")]
 pub use json::to_js_json;
