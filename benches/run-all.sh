@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 pin=()
 if command -v taskset >/dev/null; then pin=(taskset -c 1); fi
 
-rm -rf target/criterion
+rm -rf ../target/criterion
 "${pin[@]}" cargo bench -p sio-benches --features peers >&2
 (cd node && npm ci --no-audit --no-fund >&2 && "${pin[@]}" node bench.js > results.json)
 cargo run -q -p sio-benches --bin bench-report

@@ -6,7 +6,7 @@
 //! cargo run -p sio-benches --bin bench-report -- [--criterion DIR] [--node FILE]
 //! ```
 //!
-//! Defaults: `benches/target/criterion` (criterion writes under the bench's working
+//! Defaults: the workspace's `target/criterion` (where criterion writes) and
 //! directory, this package) and `benches/node/results.json`. Ratios are
 //! "best peer time / our time": above 1 means we are faster.
 
@@ -191,12 +191,12 @@ const PAYLOADS: [&str; 2] = ["payload_v4_100", "payload_v3_100"];
 fn main() {
     let mut args = std::env::args().skip(1);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    // Where criterion writes: $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else
-    // `target/criterion` under the bench's working directory (this package's root).
+    // Where criterion writes: $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else the
+    // workspace's `target/criterion`.
     let mut criterion = std::env::var_os("CRITERION_HOME").map_or_else(
         || {
             std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| root.join("target"), PathBuf::from)
+                .map_or_else(|| root.join("../target"), PathBuf::from)
                 .join("criterion")
         },
         PathBuf::from,

@@ -71,17 +71,10 @@ pub(crate) fn check_shape(
     config: &DecodeConfig,
 ) -> Result<(), (ErrorKind, usize)> {
     let expected = Shape::for_type(packet_type, config);
-    let mut check = ShapeCheck {
-        shape: expected,
-        depth: 0,
-        tokens: 0,
-        ok: true,
-    };
     // A syntax error anywhere wins over a wrong shape, as in the reference (`JSON.parse`
     // throws before `isPayloadValid` runs).
-    scanner::scan(json, |token, _| check.token(token))
-        .map_err(|at| (ErrorKind::InvalidJson, at))?;
-    if check.ok {
+    scanner::scan(json, |_, _| {}).map_err(|at| (ErrorKind::InvalidJson, at))?;
+    if expected.accepts(scanner::head(json)) {
         Ok(())
     } else {
         Err((
@@ -90,45 +83,6 @@ pub(crate) fn check_shape(
             },
             0,
         ))
-    }
-}
-
-/// Follows the tokens of a payload far enough to judge its [`Shape`]: the top-level value
-/// and, for events, the first element.
-struct ShapeCheck {
-    shape: Shape,
-    depth: usize,
-    /// Tokens seen at depth 0 (the value) and 1 (the first element).
-    tokens: usize,
-    ok: bool,
-}
-
-impl ShapeCheck {
-    fn token(&mut self, token: Token<'_>) {
-        let depth = self.depth;
-        match token {
-            Token::ObjectStart | Token::ArrayStart => self.depth += 1,
-            Token::ObjectEnd | Token::ArrayEnd => self.depth -= 1,
-            _ => {}
-        }
-        if self.tokens >= 2 || depth > 1 {
-            return;
-        }
-        self.tokens += 1;
-        self.ok &= if self.tokens == 1 {
-            self.shape.accepts(token)
-        } else {
-            match self.shape {
-                Shape::EventArgs { reserved } => match token {
-                    Token::Number(_) => true,
-                    Token::String(name) => {
-                        !reserved || !RESERVED_EVENTS.iter().any(|r| name.decodes_to(r))
-                    }
-                    _ => false,
-                },
-                _ => true,
-            }
-        };
     }
 }
 
@@ -166,10 +120,10 @@ impl Shape {
         }
     }
 
-    /// Whether a payload starting with `token` can have this shape (an event's first element
-    /// is checked by [`ShapeCheck`]).
-    fn accepts(self, token: Token<'_>) -> bool {
-        match token {
+    /// Whether a payload whose [`scanner::head`] is `(first, second)` has this shape.
+    fn accepts(self, (first, second): (Option<Token<'_>>, Option<Token<'_>>)) -> bool {
+        let Some(first) = first else { return false };
+        match first {
             Token::ObjectStart => matches!(
                 self,
                 Self::Object
@@ -177,13 +131,18 @@ impl Shape {
                     | Self::StringOrObject
                     | Self::StringOrJsObject
             ),
-            Token::ArrayStart => matches!(
-                self,
-                Self::EventArgs { .. }
-                    | Self::Array
-                    | Self::ObjectArrayOrNull
-                    | Self::StringOrJsObject
-            ),
+            Token::ArrayStart => match self {
+                // The first element: a number, or an event name (not reserved, in v5).
+                Self::EventArgs { reserved } => match second {
+                    Some(Token::Number(_)) => true,
+                    Some(Token::String(name)) => {
+                        !reserved || !RESERVED_EVENTS.iter().any(|r| name.decodes_to(r))
+                    }
+                    _ => false,
+                },
+                Self::Array | Self::ObjectArrayOrNull | Self::StringOrJsObject => true,
+                _ => false,
+            },
             Token::String(_) => matches!(self, Self::StringOrObject | Self::StringOrJsObject),
             Token::Null => matches!(self, Self::ObjectArrayOrNull | Self::StringOrJsObject),
             // No packet type accepts a bare boolean or number as its payload.

@@ -5,7 +5,7 @@
 //! about a value (its kind, the first array element, two object keys), not a value. The
 //! scanner gives them without serde_json's quirks in that role: no scratch allocation for
 //! nested containers or escaped strings, no recursion limit (the nesting is kept in a bit
-//! stack, on the heap only past [`INLINE_DEPTH`] levels), numbers checked by their grammar
+//! register, on the heap only past [`INLINE_DEPTH`] levels), numbers checked by their grammar
 //! only (`1e400` is valid JSON, as in JavaScript) and exact byte offsets for errors.
 //!
 //! Escaped unpaired UTF-16 surrogates (`"\ud800"`) are valid, as in `JSON.parse` (the reference
@@ -98,51 +98,55 @@ fn hex4(bytes: &[u8]) -> Option<u16> {
     })
 }
 
-/// Nesting depth kept inline; deeper documents spill to the heap (one bit per level).
-pub(crate) const INLINE_DEPTH: usize = 256;
+/// Nesting depth kept in a register; deeper documents spill to the heap (one bit per level).
+pub(crate) const INLINE_DEPTH: usize = 64;
 
 /// The open containers, one bit each (set: object).
 struct Nesting {
-    inline: [u64; INLINE_DEPTH / 64],
-    spill: Vec<u64>,
+    /// The outermost 64 levels, bit `n` for level `n`.
+    inline: u64,
+    /// Levels 64 and deeper, one `bool` each.
+    spill: Vec<bool>,
     depth: usize,
 }
 
 impl Nesting {
     const fn new() -> Self {
         Self {
-            inline: [0; INLINE_DEPTH / 64],
+            inline: 0,
             spill: Vec::new(),
             depth: 0,
         }
     }
 
-    fn word(&mut self, level: usize) -> &mut u64 {
-        let index = level / 64;
-        if index < self.inline.len() {
-            &mut self.inline[index]
-        } else {
-            let index = index - self.inline.len();
-            if index == self.spill.len() {
-                self.spill.push(0);
-            }
-            &mut self.spill[index]
-        }
-    }
-
+    #[inline]
     fn push(&mut self, object: bool) {
-        let bit = 1 << (self.depth % 64);
-        let word = self.word(self.depth);
-        *word = if object { *word | bit } else { *word & !bit };
+        if self.depth < INLINE_DEPTH {
+            let bit = 1 << self.depth;
+            self.inline = if object {
+                self.inline | bit
+            } else {
+                self.inline & !bit
+            };
+        } else {
+            self.spill.truncate(self.depth - INLINE_DEPTH);
+            self.spill.push(object);
+        }
         self.depth += 1;
     }
 
     /// Whether the innermost open container is an object; `None` at the top level.
-    fn top(&mut self) -> Option<bool> {
+    #[inline]
+    fn top(&self) -> Option<bool> {
         let level = self.depth.checked_sub(1)?;
-        Some(*self.word(level) >> (level % 64) & 1 == 1)
+        if level < INLINE_DEPTH {
+            Some(self.inline >> level & 1 == 1)
+        } else {
+            self.spill.get(level - INLINE_DEPTH).copied()
+        }
     }
 
+    #[inline]
     fn pop(&mut self) {
         self.depth -= 1;
     }
@@ -231,6 +235,39 @@ pub(crate) fn scan<'a>(
     }
 }
 
+/// The first token of `json` and, when it opens an array, the array's first token (its
+/// first element, or its end): all a payload-shape check needs. For text [`scan`] accepted.
+pub(crate) fn head(json: &str) -> (Option<Token<'_>>, Option<Token<'_>>) {
+    let b = json.as_bytes();
+    let start = skip_ws(b, 0);
+    let first = token_at(json, start);
+    let second = match first {
+        Some(Token::ArrayStart) => {
+            let i = skip_ws(b, start + 1);
+            match b.get(i) {
+                Some(b']') => Some(Token::ArrayEnd),
+                _ => token_at(json, i),
+            }
+        }
+        _ => None,
+    };
+    (first, second)
+}
+
+/// The token starting at `i` (a value's start), if it is well-formed.
+fn token_at(json: &str, i: usize) -> Option<Token<'_>> {
+    let b = json.as_bytes();
+    Some(match b.get(i)? {
+        b'{' => Token::ObjectStart,
+        b'[' => Token::ArrayStart,
+        b'"' => Token::String(string(json, i).ok()?.0),
+        b't' => Token::True,
+        b'f' => Token::False,
+        b'n' => Token::Null,
+        _ => Token::Number(&json[i..number(b, i).ok()?]),
+    })
+}
+
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
         i += 1;
@@ -309,20 +346,19 @@ fn number(b: &[u8], mut i: usize) -> Result<usize, usize> {
     Ok(i)
 }
 
-const LO: u64 = u64::from_ne_bytes([0x01; 8]);
-const HI: u64 = u64::from_ne_bytes([0x80; 8]);
+const LO: u64 = u64::from_le_bytes([0x01; 8]);
+const HI: u64 = u64::from_le_bytes([0x80; 8]);
 
-/// Whether any byte of `word` is zero (exact as a whole-word test).
-const fn has_zero(word: u64) -> bool {
-    word.wrapping_sub(LO) & !word & HI != 0
+/// The high bit of each byte of `word` below `n` (n ≤ 0x80). Bits above the lowest one
+/// may be false positives (borrows), so only the lowest is meaningful.
+const fn below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(LO * n as u64) & !word & HI
 }
 
-/// Whether any byte of `word` ends or escapes a string or must have been escaped (`"`, `\`,
-/// below 0x20).
-const fn has_special(word: u64) -> bool {
-    has_zero(word ^ (LO * b'"' as u64))
-        || has_zero(word ^ (LO * b'\\' as u64))
-        || word.wrapping_sub(LO * 0x20) & !word & HI != 0
+/// Where in `word` (little-endian) the first byte is that ends or escapes a string or must
+/// have been escaped (`"`, `\`, below 0x20), as a bit mask whose lowest bit is exact.
+const fn specials(word: u64) -> u64 {
+    below(word ^ (LO * b'"' as u64), 1) | below(word ^ (LO * b'\\' as u64), 1) | below(word, 0x20)
 }
 
 /// The string whose opening quote is at `start`; returns it and the offset after its
@@ -332,10 +368,11 @@ fn string(json: &str, start: usize) -> Result<(JsonStr<'_>, usize), usize> {
     let mut i = start + 1;
     let mut escaped = false;
     loop {
-        // Eight bytes at a time through the plain runs.
+        // Eight bytes at a time through the plain runs, then straight to the special byte.
         while let Some(chunk) = b.get(i..i + 8) {
-            let word = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
-            if has_special(word) {
+            let mask = specials(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])));
+            if mask != 0 {
+                i += (mask.trailing_zeros() / 8) as usize;
                 break;
             }
             i += 8;
