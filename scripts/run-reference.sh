@@ -3,18 +3,28 @@
 # contract-apps/node-socketio), starts it on 127.0.0.1, waits until it answers, runs the
 # conformance runner against it, and stops it. Extra arguments go to `conformance run`
 # (e.g. --report junit=out/junit.xml, --run 'sio5/**').
+#
+# Two servers, two runs: the Engine.IO v3 suite (`eio3`) needs a server that accepts v3 clients
+# (`ALLOW_EIO3=1`), while the other suites run against the default server (the eio4 and sio5
+# suites expect a missing or unknown `EIO` to be refused, which `ALLOW_EIO3` turns into a v3
+# session). Each run prints its own summary; the exit status is the first non-zero status of
+# the two. Reports of the second run go next to the first ones with `-eio3` before the
+# extension (`--report json=out/report.json` also writes `out/report-eio3.json`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 app=contract-apps/node-socketio
-log=$(mktemp)
-server_pid=""
+logs=()
+pids=()
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid"
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -f "$log"
+  local pid
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  if [ "${#logs[@]}" -gt 0 ]; then rm -f "${logs[@]}"; fi
 }
 trap cleanup EXIT
 
@@ -24,33 +34,125 @@ echo "==> installing the reference server (npm ci)"
 echo "==> building the runner"
 cargo build -p sio-conformance -j2 --quiet
 
-echo "==> starting the reference server"
-# Port 0: the OS picks a free port; the server prints the one it got.
-HOST=127.0.0.1 PORT=0 PING_INTERVAL=300 PING_TIMEOUT=200 CONNECT_TIMEOUT=1000 \
-  node "$app/server.js" >"$log" 2>&1 &
-server_pid=$!
-
-url=""
-for _ in $(seq 1 300); do # readiness: at most 30 s
-  url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$log" | head -n 1)
-  if [ -n "$url" ] && curl -fsS -o /dev/null "$url/socket.io/?EIO=4&transport=polling"; then
-    break
-  fi
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "the reference server exited:" >&2
+# start_server NAME [VAR=VALUE...]: starts a reference server with the official suites'
+# configuration plus the given settings and waits until it answers; sets `url`.
+start_server() {
+  local name=$1 log pid
+  shift
+  log=$(mktemp)
+  logs+=("$log")
+  echo "==> starting the reference server ($name)"
+  # Port 0: the OS picks a free port; the server prints the one it got.
+  env HOST=127.0.0.1 PORT=0 PING_INTERVAL=300 PING_TIMEOUT=200 CONNECT_TIMEOUT=1000 "$@" \
+    node "$app/server.js" >"$log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  url=""
+  for _ in $(seq 1 300); do # readiness: at most 30 s
+    url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$log" | head -n 1)
+    if [ -n "$url" ] && curl -fsS -o /dev/null "$url/socket.io/?EIO=4&transport=polling"; then
+      break
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "the reference server ($name) exited:" >&2
+      cat "$log" >&2
+      exit 3
+    fi
+    url=""
+    sleep 0.1
+  done
+  if [ -z "$url" ]; then
+    echo "the reference server ($name) did not become ready in 30 s:" >&2
     cat "$log" >&2
     exit 3
   fi
-  url=""
-  sleep 0.1
+  echo "==> reference server ($name) ready at $url (pid $pid)"
+}
+
+# The caller's arguments for each run. `--suite` values are kept for the first run; the second
+# run selects `--suite eio3` instead (the runner ANDs suites with --run/--skip but ORs the
+# `--suite` values, so the caller's list must not be added to it). A run whose suites the
+# caller did not name (`--suite`) is skipped. Report paths get `-eio3` in the second run.
+first_args=()
+second_args=()
+suites=()
+run_eio3=1
+args=("$@")
+i=0
+while [ "$i" -lt "${#args[@]}" ]; do
+  arg=${args[$i]}
+  case "$arg" in
+    --suite | --report)
+      i=$((i + 1))
+      if [ "$i" -ge "${#args[@]}" ]; then
+        echo "error: $arg needs a value" >&2
+        exit 2
+      fi
+      value=${args[$i]}
+      ;;
+    --suite=* | --report=*)
+      value=${arg#*=}
+      arg=${arg%%=*}
+      ;;
+    *)
+      first_args+=("$arg")
+      second_args+=("$arg")
+      i=$((i + 1))
+      continue
+      ;;
+  esac
+  first_args+=("$arg" "$value")
+  if [ "$arg" = --suite ]; then
+    IFS=, read -r -a named <<<"$value"
+    suites+=("${named[@]}")
+  else
+    # KIND=PATH -> KIND=PATH-with-eio3: out/report.json -> out/report-eio3.json
+    kind=${value%%=*}
+    path=${value#*=}
+    dir=$(dirname "$path")
+    file=$(basename "$path")
+    case "$file" in
+      ?*.*) file="${file%.*}-eio3.${file##*.}" ;;
+      *) file="$file-eio3" ;;
+    esac
+    if [ "$dir" = . ] && [ "${path#./}" = "$path" ]; then
+      second_args+=(--report "$kind=$file")
+    else
+      second_args+=(--report "$kind=$dir/$file")
+    fi
+  fi
+  i=$((i + 1))
 done
-if [ -z "$url" ]; then
-  echo "the reference server did not become ready in 30 s:" >&2
-  cat "$log" >&2
-  exit 3
+run_default=1
+if [ "${#suites[@]}" -gt 0 ]; then
+  run_eio3=0
+  run_default=0
+  for s in "${suites[@]}"; do
+    if [ "$s" = eio3 ]; then run_eio3=1; else run_default=1; fi
+  done
 fi
-echo "==> reference server ready at $url (pid $server_pid)"
 
 status=0
-target/debug/conformance run --target "$url" --connect-timeout 1s "$@" || status=$?
+
+if [ "$run_default" = 1 ]; then
+  start_server "default"
+  default_url=$url
+  echo "==> run 1 of 2: every suite but eio3, against the default server"
+  target/debug/conformance run --target "$default_url" --connect-timeout 1s --skip 'eio3/**' \
+    "${first_args[@]}" || status=$?
+else
+  echo "==> run 1 of 2 skipped: --suite names only eio3"
+fi
+
+if [ "$run_eio3" = 1 ]; then
+  start_server "ALLOW_EIO3=1" ALLOW_EIO3=1
+  eio3_url=$url
+  echo "==> run 2 of 2: the eio3 suite, against the server with ALLOW_EIO3=1"
+  second=0
+  target/debug/conformance run --target "$eio3_url" --connect-timeout 1s --suite eio3 \
+    "${second_args[@]}" || second=$?
+  if [ "$status" = 0 ]; then status=$second; fi
+else
+  echo "==> run 2 of 2 skipped: --suite does not name eio3"
+fi
 exit "$status"

@@ -1,6 +1,7 @@
 //! The engine against an in-process fake Engine.IO v4 server (WebSocket transport), with and
 //! without deliberate defects: matcher, timing and queue logic tested without Node, and
-//! proof that cases fail when the server breaks the behaviour they check.
+//! proof that cases fail when the server breaks the behaviour they check. At the end, fake
+//! Engine.IO v3 servers (WebSocket echo, a fixed polling body) for the v3 framing rules.
 
 use futures_util::{SinkExt, StreamExt};
 use sio_conformance::engine::{RunSettings, Verdict, run_case};
@@ -233,4 +234,196 @@ async fn base64_text_is_not_a_binary_frame() {
 async fn an_extra_frame_is_noticed() {
     let results = verdicts(Defect::DoubleEcho).await;
     assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Fail);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine.IO v3 (`EIO=3` in the query): frames and polling bodies decode with v3 framing.
+
+/// How the fake v3 server echoes a binary frame.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum V3Binary {
+    /// As received: type byte `0x04`, then the bytes.
+    Verbatim,
+    /// Without the type byte (a v4 frame on a v3 session).
+    StripTypeByte,
+    /// As a `b4<base64>` text frame (only for clients that sent `b64=1`).
+    Base64Text,
+}
+
+/// A WebSocket-only Engine.IO v3 echo server; returns its port.
+async fn fake_v3_server(binary: V3Binary) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let (mut tx, mut rx) = ws.split();
+                let open =
+                    r#"0{"sid":"fakesid","upgrades":[],"pingInterval":200,"pingTimeout":200}"#;
+                if tx.send(Message::text(open)).await.is_err() {
+                    return;
+                }
+                while let Some(Ok(frame)) = rx.next().await {
+                    let reply = match frame {
+                        Message::Text(t) if t.as_str() == "2" => Message::text("3"),
+                        Message::Text(t) => Message::text(t.to_string()),
+                        Message::Binary(b) => match binary {
+                            V3Binary::Verbatim => Message::binary(b),
+                            V3Binary::StripTypeByte => Message::binary(b.slice(1..)),
+                            V3Binary::Base64Text => {
+                                assert_eq!(&b[..], [4, 1, 2, 3, 4]);
+                                Message::text("b4AQIDBA==")
+                            }
+                        },
+                        _ => return,
+                    };
+                    if tx.send(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// An HTTP server that answers every request `200` with the polling body `1:6` (v3: one noop
+/// packet; not a valid v4 payload).
+async fn fake_v3_polling_server() -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\n\
+                                Content-Length: 3\r\nConnection: close\r\n\r\n1:6";
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+const V3_SUITE: &str = r##"
+schema: conformance.fixture/v1
+suite: fake3
+defaults:
+  path: /engine.io/
+  transports: [websocket]
+  step_timeout: 2s
+cases:
+  - id: raw-binary
+    title: a raw binary expectation is the whole v3 frame, type byte included
+    spec: {anchor: "#packet", quote: "the packet type id is sent in the first byte"}
+    steps:
+      - open: {conn: c, query: "EIO=3"}
+        expect: {eio: {type: open, data: {$any: true}}}
+      - send: {conn: c, raw: {hex: "0401020304"}}
+      - expect: {conn: c, raw: {hex: "0401020304"}}
+  - id: packet-binary
+    title: a packet expectation sees the message bytes without the type byte
+    spec: {anchor: "#packet", quote: "the packet type id is sent in the first byte"}
+    steps:
+      - open: {conn: c, query: "EIO=3"}
+        expect: {eio: {type: open, data: {$any: true}}}
+      - send: {conn: c, eio: {type: message, data: {$bin: {hex: "01020304"}}}}
+      - expect: {conn: c, eio: {type: message, data: {$bin: {hex: "01020304"}}}}
+  - id: client-ping
+    title: a manual v3 ping is answered
+    spec: {anchor: "#2-ping", quote: "Sent by the client."}
+    heartbeat: manual
+    steps:
+      - open: {conn: c, query: "EIO=3"}
+        expect: {eio: {type: open, data: {$any: true}}}
+      - send: {conn: c, eio: {type: ping}}
+      - expect: {conn: c, eio: {type: pong}}
+"##;
+
+const V3_POLLING_SUITE: &str = r##"
+schema: conformance.fixture/v1
+suite: fake3p
+defaults:
+  path: /engine.io/
+  step_timeout: 2s
+cases:
+  - id: await-v3
+    title: an awaited v3 GET decodes its body with v3 framing
+    spec: {anchor: "#payload", quote: "<length1>:<packet1>"}
+    steps:
+      - http: {method: GET, query: "EIO=3&transport=polling&sid=x", async: a}
+      - await: a
+        expect: {status: 200, body: {eio: [{type: noop}]}}
+  - id: await-v4
+    title: the same body on a v4 request is not a v4 payload
+    spec: {anchor: "#payload", quote: "<length1>:<packet1>"}
+    steps:
+      - http: {method: GET, query: "EIO=4&transport=polling&sid=x", async: a}
+      - await: a
+        expect: {status: 200, body: {eio: [{type: noop}]}}
+  - id: sync-v3
+    title: a plain v3 GET decodes the same way
+    spec: {anchor: "#payload", quote: "<length1>:<packet1>"}
+    steps:
+      - http: {method: GET, query: "EIO=3&transport=polling&sid=x"}
+        expect: {status: 200, body: {eio: [{type: noop}]}}
+"##;
+
+async fn suite_verdicts(suite: &str, port: u16) -> Vec<(String, Verdict, String)> {
+    let suite = parse_suite(suite, Path::new("fake3.yaml"), &load_options()).unwrap();
+    let mut out = Vec::new();
+    for instance in &suite.instances {
+        let result = run_case(instance, &settings(port)).await;
+        let why = result
+            .findings
+            .iter()
+            .map(|f| format!("line {}: {} (actual {:?})", f.line, f.message, f.actual))
+            .collect::<Vec<_>>()
+            .join("; ");
+        out.push((instance.case_id.clone(), result.verdict, why));
+    }
+    out
+}
+
+#[tokio::test]
+async fn v3_binary_frames_keep_their_type_byte() {
+    let port = fake_v3_server(V3Binary::Verbatim).await;
+    for (id, verdict, why) in suite_verdicts(V3_SUITE, port).await {
+        assert_eq!(verdict, Verdict::Pass, "{id}: {why}");
+    }
+}
+
+/// A v3 binary frame without the `0x04` type byte is not a v3 packet; a `b4<base64>` text
+/// frame is not a binary frame (but is the same message at the packet level).
+#[tokio::test]
+async fn v3_binary_frames_that_are_not_v3_fail() {
+    let port = fake_v3_server(V3Binary::StripTypeByte).await;
+    let results = suite_verdicts(V3_SUITE, port).await;
+    assert_eq!(verdict_of(&results, "fake3/raw-binary"), Verdict::Fail);
+    assert_eq!(verdict_of(&results, "fake3/packet-binary"), Verdict::Fail);
+    let port = fake_v3_server(V3Binary::Base64Text).await;
+    let results = suite_verdicts(V3_SUITE, port).await;
+    assert_eq!(verdict_of(&results, "fake3/raw-binary"), Verdict::Fail);
+    assert_eq!(verdict_of(&results, "fake3/packet-binary"), Verdict::Pass);
+}
+
+/// The body of an `async` request is decoded with the framing of the request's `EIO`.
+#[tokio::test]
+async fn awaited_polling_bodies_follow_the_request_revision() {
+    let port = fake_v3_polling_server().await;
+    let results = suite_verdicts(V3_POLLING_SUITE, port).await;
+    assert_eq!(verdict_of(&results, "fake3p/await-v3"), Verdict::Pass);
+    assert_eq!(verdict_of(&results, "fake3p/sync-v3"), Verdict::Pass);
+    assert_eq!(verdict_of(&results, "fake3p/await-v4"), Verdict::Fail);
 }

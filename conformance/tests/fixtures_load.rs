@@ -1,6 +1,7 @@
 //! The shipped conformance fixtures (`fixtures/conformance/`) load, and they port every case of
-//! the official Engine.IO v4 (25) and Socket.IO v5 (32) test suites: each official title below
-//! appears in some case's `official:` list, and every case has a spec reference and a level.
+//! the official Engine.IO v4 (25), Engine.IO v3 (24) and Socket.IO v5 (32) test suites: each
+//! official title below appears in some case's `official:` list, and every case has a spec
+//! reference and a level.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -23,6 +24,36 @@ const EIO4_OFFICIAL: [&str; 25] = [
     "message › HTTP long-polling › closes the session upon invalid packet format",
     "message › HTTP long-polling › closes the session upon duplicate poll requests",
     "message › HTTP long-polling › closes the session upon cancelled polling request",
+    "message › WebSocket › sends and receives a plain text packet",
+    "message › WebSocket › sends and receives a binary packet",
+    "message › WebSocket › closes the session upon invalid packet format",
+    "heartbeat › HTTP long-polling › sends ping/pong packets",
+    "heartbeat › HTTP long-polling › closes the session upon ping timeout",
+    "heartbeat › WebSocket › sends ping/pong packets",
+    "heartbeat › WebSocket › closes the session upon ping timeout",
+    "close › HTTP long-polling › forcefully closes the session",
+    "close › WebSocket › forcefully closes the session",
+    "upgrade › successfully upgrades from HTTP long-polling to WebSocket",
+    "upgrade › ignores HTTP requests with same sid after upgrade",
+    "upgrade › ignores WebSocket connection with same sid after upgrade",
+];
+
+/// Mocha titles of `docs/engine.io-protocol/v3-test-suite/test-suite.js` (socketio/socket.io, as
+/// stored at 68efa280), without the root describe "Engine.IO protocol". The `it.skip` test
+/// ("closes the session upon duplicate poll requests") is included: it is ported too.
+const EIO3_OFFICIAL: [&str; 24] = [
+    "handshake › HTTP long-polling › successfully opens a session",
+    "handshake › HTTP long-polling › fails with an invalid 'transport' query parameter",
+    "handshake › HTTP long-polling › fails with an invalid request method",
+    "handshake › WebSocket › successfully opens a session",
+    "handshake › WebSocket › fails with an invalid 'EIO' query parameter",
+    "handshake › WebSocket › fails with an invalid 'transport' query parameter",
+    "message › HTTP long-polling › sends and receives a payload containing one plain text packet",
+    "message › HTTP long-polling › sends and receives a payload containing several plain text packets",
+    "message › HTTP long-polling › sends and receives a payload containing plain text and binary packets (base64 encoded)",
+    "message › HTTP long-polling › sends and receives a payload containing plain text and binary packets (binary)",
+    "message › HTTP long-polling › closes the session upon invalid packet format",
+    "message › HTTP long-polling › closes the session upon duplicate poll requests",
     "message › WebSocket › sends and receives a plain text packet",
     "message › WebSocket › sends and receives a binary packet",
     "message › WebSocket › closes the session upon invalid packet format",
@@ -103,10 +134,17 @@ fn suite<'a>(suites: &'a [Suite], name: &str) -> &'a Suite {
 }
 
 #[test]
-fn exactly_the_two_official_suites() {
+fn the_three_official_suites() {
     let suites = load();
-    let names: Vec<&str> = suites.iter().map(|s| s.suite.as_str()).collect();
-    assert_eq!(names, ["eio4", "sio5"]);
+    for name in ["eio3", "eio4", "sio5"] {
+        suite(&suites, name);
+    }
+    assert_eq!(
+        suite(&suites, "eio3").defaults.path.as_deref(),
+        Some("/engine.io/")
+    );
+    // Servers without Engine.IO v3 support skip the suite with `--without eio3`.
+    assert_eq!(suite(&suites, "eio3").defaults.requires, ["eio3"]);
     assert_eq!(
         suite(&suites, "eio4").defaults.path.as_deref(),
         Some("/engine.io/")
@@ -162,6 +200,12 @@ fn every_official_engine_io_v4_test_is_ported() {
 }
 
 #[test]
+fn every_official_engine_io_v3_test_is_ported() {
+    let suites = load();
+    check_official(suite(&suites, "eio3"), &EIO3_OFFICIAL);
+}
+
+#[test]
 fn every_official_socket_io_v5_test_is_ported() {
     let suites = load();
     check_official(suite(&suites, "sio5"), &SIO5_OFFICIAL);
@@ -205,8 +249,13 @@ fn every_case_has_a_spec_quote_and_a_level() {
 #[test]
 fn instances_expand_as_documented() {
     let suites = load();
+    let eio3 = suite(&suites, "eio3");
     let eio4 = suite(&suites, "eio4");
     let sio5 = suite(&suites, "sio5");
+    // The EIO v3 cases are transport-specific too (raw HTTP / WebSocket steps): one instance
+    // each, every request with `EIO=3`.
+    assert_eq!(eio3.cases.len(), 24);
+    assert_eq!(eio3.instances.len(), 24);
     assert_eq!(eio4.cases.len(), 25);
     assert_eq!(sio5.cases.len(), 32);
     // The EIO v4 cases are transport-specific (raw HTTP / WebSocket steps): one instance each.

@@ -190,6 +190,11 @@ impl Conn {
         matches!(self.carrier, Carrier::Ws(_))
     }
 
+    /// The Engine.IO revision the connection speaks.
+    pub fn revision(&self) -> Revision {
+        self.revision
+    }
+
     /// Sends Engine.IO packets: one frame each on WebSocket, one POST for all on polling.
     pub async fn send_packets(&mut self, packets: &[engineio::Packet<'_>]) -> Result<(), String> {
         match &mut self.carrier {

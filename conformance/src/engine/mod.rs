@@ -151,6 +151,10 @@ impl StepFailure {
     }
 }
 
+/// An HTTP request running in the background (`async:`) until its `await` step.
+pub(crate) type PendingRequest =
+    tokio::task::JoinHandle<Result<crate::transport::http::HttpResponse, String>>;
+
 /// Per-case state shared by the steps.
 pub(crate) struct CaseState<'a> {
     pub(crate) settings: &'a RunSettings,
@@ -159,10 +163,9 @@ pub(crate) struct CaseState<'a> {
     pub(crate) client: HttpClient,
     pub(crate) captures: Captures,
     pub(crate) conns: HashMap<String, Conn>,
-    pub(crate) pending: HashMap<
-        String,
-        tokio::task::JoinHandle<Result<crate::transport::http::HttpResponse, String>>,
-    >,
+    /// Async HTTP requests by id, with whether each targets an Engine.IO v3 session (how
+    /// its response body decodes).
+    pub(crate) pending: HashMap<String, (PendingRequest, bool)>,
     pub(crate) transcript: Transcript,
     pub(crate) started: Instant,
     /// End of the previous step (for `timing.since: previous`).
@@ -207,7 +210,7 @@ pub async fn run_case(instance: &CaseInstance, settings: &RunSettings) -> CaseRe
                 state.run_steps(&instance.steps, None),
             )
             .await;
-            for (_, handle) in state.pending.drain() {
+            for (_, (handle, _)) in state.pending.drain() {
                 handle.abort();
             }
             let mut findings = std::mem::take(&mut state.findings);

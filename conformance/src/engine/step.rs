@@ -78,6 +78,7 @@ impl CaseState<'_> {
             Action::Http { request, expect } => {
                 let req = self.build_request(request)?;
                 if let Some(id) = &request.async_id {
+                    let v3 = eio3(&req.path_and_query);
                     let client = self.client.clone();
                     let transcript = self.transcript.clone();
                     let label = format!("http#{id}");
@@ -87,7 +88,7 @@ impl CaseState<'_> {
                             .await
                             .map_err(|e| e.to_string())
                     });
-                    self.pending.insert(id.clone(), handle);
+                    self.pending.insert(id.clone(), (handle, v3));
                     return Ok(());
                 }
                 let response = tokio::time::timeout_at(
@@ -113,7 +114,7 @@ impl CaseState<'_> {
                 }
             }
             Action::Await { id, expect } => {
-                let handle = self
+                let (handle, v3) = self
                     .pending
                     .remove(id)
                     .ok_or_else(|| StepFailure::harness(format!("no pending request `{id}`")))?;
@@ -131,7 +132,7 @@ impl CaseState<'_> {
                 };
                 self.check_timing(step, Instant::now())?;
                 match expect {
-                    Some(expect) => self.match_response(expect, &response, false),
+                    Some(expect) => self.match_response(expect, &response, v3),
                     None => Ok(()),
                 }
             }
@@ -752,6 +753,7 @@ impl CaseState<'_> {
         loop {
             let conn = self.conn(name)?;
             let conn_is_ws = conn.is_websocket();
+            let revision = conn.revision();
             let Some(item) = conn.next(deadline).await else {
                 let what = match expected {
                     Inbound::Closed => "the connection was still open",
@@ -809,10 +811,15 @@ impl CaseState<'_> {
                     None => wire::eio_to_value(&packet.as_packet()),
                 },
                 // A raw binary expectation wants a binary frame: a `b<base64>` text frame
-                // carries the same bytes but is not what was asked for.
+                // carries the same bytes but is not what was asked for. The frame is compared
+                // whole: in Engine.IO v3 that includes the `0x04` type byte in front of the
+                // message (the decoder accepted the frame, so that is what was on the wire).
                 (Inbound::Binary(_), Item::Packet { packet, raw, .. }) => {
                     match (raw, packet.as_packet()) {
-                        (None, engineio::Packet::Message(Message::Binary(b))) => binary_value(&b),
+                        (None, engineio::Packet::Message(Message::Binary(b))) => match revision {
+                            Revision::V3 => binary_value(&[&[4u8][..], &b].concat()),
+                            Revision::V4 => binary_value(&b),
+                        },
                         (Some(text), _) => Value::String(text.clone()),
                         (None, other) => wire::eio_to_value(&other),
                     }
@@ -888,7 +895,7 @@ fn item_packet(item: &Item) -> Result<engineio::PacketBuf, StepFailure> {
 
 /// Whether a request targets an Engine.IO v3 session.
 fn eio3(path_and_query: &str) -> bool {
-    path_and_query.contains("EIO=3")
+    Revision::of_query(path_and_query) == Revision::V3
 }
 
 /// A fixture packet as a codec packet; `text` is its rendered text data.

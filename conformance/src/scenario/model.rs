@@ -429,7 +429,8 @@ pub enum Inbound {
     Sio(SioPacketPattern),
     /// The next raw text frame / packet text (a JSON string).
     Text(Pattern),
-    /// The next raw binary frame (a binary leaf).
+    /// The next raw binary frame (a binary leaf): the whole frame, so in Engine.IO v3 with
+    /// its `0x04` type byte.
     Binary(Pattern),
     /// The connection closes (or is closed) before anything else arrives.
     Closed,
