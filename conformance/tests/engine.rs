@@ -26,9 +26,13 @@ enum Defect {
     DoubleEcho,
     /// Echoes binary messages as `b<base64>` text frames (only allowed with `b64=1`).
     Base64Binary,
+    /// No defect, and a real server's heartbeat: a ping not answered within
+    /// `PING_TIMEOUT_MS` closes the session (the other modes never time a session out).
+    StrictPingTimeout,
 }
 
 const PING_INTERVAL_MS: u64 = 200;
+const PING_TIMEOUT_MS: u64 = 200;
 
 /// A WebSocket-only Engine.IO v4 echo server; returns its port.
 async fn fake_server(defect: Defect) -> u16 {
@@ -48,17 +52,34 @@ async fn serve(stream: tokio::net::TcpStream, defect: Defect) {
     };
     let (mut tx, mut rx) = ws.split();
     let open = format!(
-        r#"0{{"sid":"fakesid","upgrades":[],"pingInterval":{PING_INTERVAL_MS},"pingTimeout":200,"maxPayload":1000000}}"#
+        r#"0{{"sid":"fakesid","upgrades":[],"pingInterval":{PING_INTERVAL_MS},"pingTimeout":{PING_TIMEOUT_MS},"maxPayload":1000000}}"#
     );
     if tx.send(Message::text(open)).await.is_err() {
         return;
     }
     let mut ping = tokio::time::interval(Duration::from_millis(PING_INTERVAL_MS));
     ping.tick().await;
+    // When the oldest unanswered ping times out.
+    let mut pong_due: Option<tokio::time::Instant> = None;
     loop {
+        let ping_timeout = async {
+            match pong_due {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
+            () = ping_timeout, if defect == Defect::StrictPingTimeout => {
+                let _ = tx.send(Message::Close(None)).await;
+                return;
+            }
             _ = ping.tick(), if defect != Defect::NeverPings => {
+                // Like engine.io: no new ping while one is unanswered.
+                if defect == Defect::StrictPingTimeout && pong_due.is_some() { continue; }
                 if tx.send(Message::text("2")).await.is_err() { return; }
+                pong_due.get_or_insert_with(|| {
+                    tokio::time::Instant::now() + Duration::from_millis(PING_TIMEOUT_MS)
+                });
             }
             frame = rx.next() => {
                 let Some(Ok(frame)) = frame else { return };
@@ -67,7 +88,10 @@ async fn serve(stream: tokio::net::TcpStream, defect: Defect) {
                         let echo = if defect == Defect::WrongEcho { format!("{t}!") } else { t.to_string() };
                         Some(Message::text(echo))
                     }
-                    Message::Text(t) if t.as_str() == "3" => None,
+                    Message::Text(t) if t.as_str() == "3" => {
+                        pong_due = None;
+                        None
+                    }
                     Message::Binary(b) if defect == Defect::Base64Binary => {
                         let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
                         // Only the bytes used by the suite need a base64 form here.
@@ -234,6 +258,61 @@ async fn base64_text_is_not_a_binary_frame() {
 async fn an_extra_frame_is_noticed() {
     let results = verdicts(Defect::DoubleEcho).await;
     assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Fail);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several connections in one case: while a step waits on one connection, the others keep
+// their heartbeat, and what arrives on them meanwhile stays queued in order.
+
+const TWO_CONNECTIONS: &str = r##"
+schema: conformance.fixture/v1
+suite: two
+defaults:
+  path: /engine.io/
+  transports: [websocket]
+  step_timeout: 2s
+cases:
+  - id: idle-heartbeat
+    title: a connection keeps its heartbeat while steps wait on another one
+    spec: {anchor: "#heartbeat", quote: "ping"}
+    steps:
+      - open: {conn: a, query: "EIO=4"}
+      - open: {conn: b, query: "EIO=4"}
+      - send: {conn: b, eio: {type: message, data: early}}
+      # Far beyond pingInterval + pingTimeout without a step reading b.
+      - expect_none: {conn: a, for: 700ms}
+      - sleep: 500ms
+      - expect: {conn: b, eio: {type: message, data: early}}
+      - send: {conn: b, eio: {type: message, data: late}}
+      - expect: {conn: b, eio: {type: message, data: late}}
+      - send: {conn: a, eio: {type: message, data: a too}}
+      - expect: {conn: a, eio: {type: message, data: a too}}
+  - id: unanswered-ping-closes
+    title: the strict fake server closes a session whose ping is not answered
+    spec: {anchor: "#heartbeat", quote: "ping"}
+    heartbeat: manual
+    steps:
+      - open: {conn: a, query: "EIO=4"}
+      - expect: {conn: a, eio: {type: ping}}
+        within: 1s
+      - expect: {conn: a, closed: true}
+        within: 1s
+"##;
+
+#[tokio::test]
+async fn idle_connections_keep_their_heartbeat() {
+    let suite = parse_suite(TWO_CONNECTIONS, Path::new("two.yaml"), &load_options()).unwrap();
+    let port = fake_server(Defect::StrictPingTimeout).await;
+    for instance in &suite.instances {
+        let result = run_case(instance, &settings(port)).await;
+        assert_eq!(
+            result.verdict,
+            Verdict::Pass,
+            "{}: {:?}",
+            instance.id,
+            result.findings
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

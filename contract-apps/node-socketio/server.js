@@ -1,9 +1,11 @@
 "use strict";
-// Reference contract server ("contract v1", see docs/contract.md) for the conformance runner.
+// Reference contract server ("contract v2", see docs/contract.md) for the conformance runner.
 //
 // One HTTP server, two protocol endpoints:
 //   /socket.io/  socket.io 4.8.4 with the handlers of the official Socket.IO v5 test suite
-//                (namespaces "/" and "/custom") plus `request-ack` and `disconnect-me`;
+//                (namespaces "/" and "/custom") plus `request-ack` and `disconnect-me`, and
+//                the server-API handlers of contract v2 (rooms, broadcasts, emits to a socket
+//                id, `whoami`, `handshake`, `send-me`) and the middleware-guarded "/guarded";
 //   /engine.io/  a raw engine.io 6.6.12 server that echoes every message (official
 //                Engine.IO v4/v3 test suites).
 // Anything else gets an empty 404 (what `new socket.io.Server(port)` answers).
@@ -104,10 +106,81 @@ function contractHandlers(socket) {
   socket.on("disconnect-me", () => {
     socket.disconnect();
   });
+
+  // --- contract v2: server-API handlers (docs/contract.md §3.4) ------------------------------
+  // Every handler below only sends when a client asks: the v1 cases, which expect exact packet
+  // sequences, never see their traffic. Arguments are passed on verbatim; a trailing client ack
+  // callback is dropped (the handlers never acknowledge).
+  const argsOf = (args) => (typeof args[args.length - 1] === "function" ? args.slice(0, -1) : args);
+
+  // rooms: `join` / `leave` a room of this namespace, confirmed to the sender only once done.
+  socket.on("join", (...args) => {
+    const [room] = argsOf(args);
+    if (typeof room !== "string") return;
+    Promise.resolve(socket.join(room)).then(() => socket.emit("joined", room));
+  });
+  socket.on("leave", (...args) => {
+    const [room] = argsOf(args);
+    if (typeof room !== "string") return;
+    Promise.resolve(socket.leave(room)).then(() => socket.emit("left", room));
+  });
+  // rooms: every member of the room (the sender only if it is a member) gets `room-message`.
+  socket.on("emit-to-room", (...args) => {
+    const [room, ...rest] = argsOf(args);
+    if (typeof room !== "string") return;
+    socket.nsp.to(room).emit("room-message", room, ...rest);
+  });
+
+  // broadcast: `io.emit` (every socket of this namespace, the sender included) and
+  // `socket.broadcast.emit` (every socket of this namespace except the sender).
+  socket.on("emit-all", (...args) => {
+    socket.nsp.emit("all-message", ...argsOf(args));
+  });
+  socket.on("broadcast", (...args) => {
+    socket.broadcast.emit("broadcast-message", ...argsOf(args));
+  });
+
+  // emit-to-socket: only the socket of this namespace whose id is the first argument.
+  socket.on("emit-to", (...args) => {
+    const [id, ...rest] = argsOf(args);
+    if (typeof id !== "string") return;
+    socket.nsp.to(id).emit("direct-message", ...rest);
+  });
+
+  // whoami: the socket id (the `sid` of the CONNECT reply).
+  socket.on("whoami", () => {
+    socket.emit("whoami-back", socket.id);
+  });
+
+  // handshake-echo: the query parameters of the Engine.IO handshake request and the CONNECT
+  // payload, as the server API exposes them to the application.
+  socket.on("handshake", () => {
+    socket.emit("handshake-back", {
+      query: { ...socket.handshake.query },
+      auth: socket.handshake.auth,
+    });
+  });
+
+  // server-send: `socket.send(...)`, i.e. a `message` event with these arguments.
+  socket.on("send-me", (...args) => {
+    socket.send(...argsOf(args));
+  });
 }
 
 io.on("connection", contractHandlers);
 io.of("/custom").on("connection", contractHandlers);
+
+// ns:/guarded: a namespace behind a middleware. A CONNECT whose payload carries the token
+// `GUARDED_TOKEN` is accepted (then the namespace has the handlers of "/"); any other CONNECT
+// is refused with CONNECT_ERROR `{"message":"invalid credential"}`.
+const GUARDED_TOKEN = "let-me-in";
+const guarded = io.of("/guarded");
+guarded.use((socket, next) => {
+  const auth = socket.handshake.auth;
+  if (auth && auth.token === GUARDED_TOKEN) next();
+  else next(new Error("invalid credential"));
+});
+guarded.on("connection", contractHandlers);
 
 // --- lifecycle ------------------------------------------------------------------------------
 httpServer.on("error", (err) => {

@@ -309,6 +309,36 @@ impl Conn {
         }
     }
 
+    /// Takes in, without waiting, what has already arrived: in automatic heartbeat mode
+    /// server pings are answered (and a due v3 client ping is sent), everything else is
+    /// queued for [`Conn::next`]. While a step waits on one connection, the case pumps the
+    /// others, so that a long wait cannot make the server time them out.
+    pub async fn pump(&mut self) {
+        if self.heartbeat != Heartbeat::Auto || self.closed {
+            return;
+        }
+        if self.ping_due() {
+            self.send_client_ping().await;
+        }
+        // Polling sessions need nothing more: their poller answers pings itself.
+        while let Carrier::Ws(ws) = &mut self.carrier {
+            let Ok((at, event)) = ws.try_recv() else {
+                return;
+            };
+            let item = ws_item(at, event, self.revision);
+            self.learn_ping_interval(&item);
+            if self.answer_heartbeat(&item).await {
+                continue;
+            }
+            let closed = matches!(item, Item::Closed { .. });
+            self.queue.push_back(item);
+            if closed {
+                self.closed = true;
+                return;
+            }
+        }
+    }
+
     fn ping_due(&self) -> bool {
         self.client_ping
             .is_some_and(|(_, due)| due <= Instant::now() && !self.closed)

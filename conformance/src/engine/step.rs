@@ -26,6 +26,9 @@ use tokio::time::Instant;
 
 type StepsFuture<'s> = Pin<Box<dyn Future<Output = Result<(), Finding>> + Send + 's>>;
 
+/// How often the other connections of a case are pumped while a step waits on one.
+const PUMP_EVERY: Duration = Duration::from_millis(50);
+
 impl CaseState<'_> {
     /// Runs `steps` in order; `outer` caps every deadline (for `unordered`). A FAIL or ERROR
     /// ends the run; NON-STRICT findings are collected and the run goes on.
@@ -164,8 +167,7 @@ impl CaseState<'_> {
                 let quiet = duration
                     .eval(&self.captures)
                     .map_err(|e| StepFailure::harness(e.to_string()))?;
-                let conn = self.conn(conn)?;
-                match conn.next(Instant::now() + quiet).await {
+                match self.next_item(conn, Instant::now() + quiet).await? {
                     None => Ok(()),
                     Some(item) => Err(StepFailure {
                         expected: Some(format!("nothing for {quiet:?}")),
@@ -193,7 +195,7 @@ impl CaseState<'_> {
                 let pause = duration
                     .eval(&self.captures)
                     .map_err(|e| StepFailure::harness(e.to_string()))?;
-                tokio::time::sleep(pause).await;
+                self.idle_until(Instant::now() + pause).await;
                 Ok(())
             }
             Action::Repeat { times, steps } => {
@@ -214,6 +216,48 @@ impl CaseState<'_> {
             Action::Close { conn, code } => {
                 self.conn(conn)?.close(*code).await;
                 Ok(())
+            }
+        }
+    }
+
+    /// The next item of connection `name` before `deadline` (`None`: nothing came, or the
+    /// connection had already ended). Meanwhile the case's other connections are pumped every
+    /// [`PUMP_EVERY`] ([`Conn::pump`]): however long a step waits on one connection, the
+    /// others answer their pings and keep what arrives in order.
+    async fn next_item(
+        &mut self,
+        name: &str,
+        deadline: Instant,
+    ) -> Result<Option<Item>, StepFailure> {
+        loop {
+            let slice = deadline.min(Instant::now() + PUMP_EVERY);
+            let item = self.conn(name)?.next(slice).await;
+            let now = Instant::now();
+            // Back before the slice ended with nothing: the connection is over.
+            if item.is_some() || now >= deadline || now < slice {
+                return Ok(item);
+            }
+            self.pump(Some(name)).await;
+        }
+    }
+
+    /// Waits until `deadline`, pumping every connection meanwhile (see `next_item`).
+    async fn idle_until(&mut self, deadline: Instant) {
+        loop {
+            self.pump(None).await;
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline.min(now + PUMP_EVERY)).await;
+        }
+    }
+
+    /// Pumps every connection but `except`.
+    async fn pump(&mut self, except: Option<&str>) {
+        for (name, conn) in &mut self.conns {
+            if Some(name.as_str()) != except {
+                conn.pump().await;
             }
         }
     }
@@ -754,7 +798,7 @@ impl CaseState<'_> {
             let conn = self.conn(name)?;
             let conn_is_ws = conn.is_websocket();
             let revision = conn.revision();
-            let Some(item) = conn.next(deadline).await else {
+            let Some(item) = self.next_item(name, deadline).await? else {
                 let what = match expected {
                     Inbound::Closed => "the connection was still open",
                     _ => "nothing arrived",
