@@ -97,6 +97,17 @@ pub struct RunArgs {
     /// Treat NON-STRICT as a failure for the exit code.
     #[arg(long)]
     pub strict: bool,
+    /// Start the server under test with this shell command before the run and stop it (its
+    /// whole process group) after; it must listen where `--target` points.
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+    /// With `--exec`: the server is ready when this URL answers a GET with 2xx (default: when
+    /// the target accepts connections).
+    #[arg(long, value_name = "URL", requires = "exec")]
+    pub ready: Option<String>,
+    /// With `--exec`: the longest wait for the server to be ready.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub ready_timeout: String,
 }
 
 /// Options of `list`.

@@ -44,5 +44,6 @@ pub mod report;
 pub mod run_command;
 pub mod runner;
 pub mod scenario;
+pub mod server_process;
 pub mod transport;
 pub mod wire;

@@ -6,6 +6,7 @@ use crate::matcher::Captures;
 use crate::report::{self, Summary};
 use crate::runner::{self, Selection};
 use crate::scenario::{self, LoadOptions, Suite};
+use crate::server_process::{Readiness, ServerProcess};
 use crate::transport::{target::Target, tls::Connector};
 use std::{io::IsTerminal, path::PathBuf, time::Duration};
 
@@ -140,6 +141,50 @@ async fn run_async(args: &RunArgs) -> u8 {
             }
         }
     }
+    let server = match &args.exec {
+        Some(command) => match start_server(args, command, &settings).await {
+            Ok(server) => Some(server),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let code = execute(args, &suites, &settings, &reports).await;
+    if let Some(server) = server {
+        server.stop().await;
+    }
+    code
+}
+
+/// `--exec` / `--ready`: starts the server and waits until it is ready.
+async fn start_server(
+    args: &RunArgs,
+    command: &str,
+    settings: &RunSettings,
+) -> Result<ServerProcess, u8> {
+    let deadline = duration("ready-timeout", &args.ready_timeout)?;
+    let ready = match &args.ready {
+        Some(url) => Readiness::url(url).map_err(|e| {
+            eprintln!("error: --ready {url:?}: {e}");
+            exit::USAGE
+        })?,
+        None => Readiness::Connect(settings.target.clone()),
+    };
+    eprintln!("starting the server: {command}");
+    ServerProcess::start(command, &ready, deadline)
+        .await
+        .map_err(|e| {
+            eprintln!("error: --exec: {e}");
+            exit::HARNESS
+        })
+}
+
+/// The run itself, once the target is up.
+async fn execute(
+    args: &RunArgs,
+    suites: &[Suite],
+    settings: &RunSettings,
+    reports: &[(String, PathBuf)],
+) -> u8 {
     // Fail fast, with a clear message, when nothing listens there.
     let reachable = match Connector::new(settings.target.clone()) {
         Ok(connector) => connector
@@ -175,7 +220,7 @@ async fn run_async(args: &RunArgs) -> u8 {
         }
     };
     let started = std::time::Instant::now();
-    let results = runner::run(&suites, &selection, &settings, args.parallel, &progress).await;
+    let results = runner::run(suites, &selection, settings, args.parallel, &progress).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -183,7 +228,7 @@ async fn run_async(args: &RunArgs) -> u8 {
         "{}",
         report::console(&results, args.trace, started.elapsed())
     );
-    for (kind, path) in &reports {
+    for (kind, path) in reports {
         let text = if kind == "json" {
             Ok(report::json(&results, &args.target, args.trace))
         } else {
