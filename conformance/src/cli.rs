@@ -97,6 +97,10 @@ pub struct RunArgs {
     /// Treat NON-STRICT as a failure for the exit code.
     #[arg(long)]
     pub strict: bool,
+    /// The server's known deviations (case id → verdict + reason): the run succeeds when the
+    /// verdicts are exactly these (unlisted cases PASS), and fails on any difference.
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<std::path::PathBuf>,
     /// Start the server under test with this shell command before the run and stop it (its
     /// whole process group) after; it must listen where `--target` points.
     #[arg(long, value_name = "CMD")]

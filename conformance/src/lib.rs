@@ -38,6 +38,7 @@
 pub mod cli;
 pub mod codec_commands;
 pub mod engine;
+pub mod expected;
 pub mod expr;
 pub mod matcher;
 pub mod report;

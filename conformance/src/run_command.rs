@@ -2,6 +2,7 @@
 
 use crate::cli::{ListArgs, ListFormat, RunArgs, exit};
 use crate::engine::{RunSettings, Verdict};
+use crate::expected::Expected;
 use crate::matcher::Captures;
 use crate::report::{self, Summary};
 use crate::runner::{self, Selection};
@@ -185,6 +186,19 @@ async fn execute(
     settings: &RunSettings,
     reports: &[(String, PathBuf)],
 ) -> u8 {
+    let expected = match &args.expect {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Expected::parse(&text))
+        {
+            Ok(expected) => Some(expected),
+            Err(e) => {
+                eprintln!("error: --expect {}: {e}", path.display());
+                return exit::USAGE;
+            }
+        },
+        None => None,
+    };
     // Fail fast, with a clear message, when nothing listens there.
     let reachable = match Connector::new(settings.target.clone()) {
         Ok(connector) => connector
@@ -249,6 +263,23 @@ async fn execute(
     let summary = Summary::of(&results);
     if summary.error > 0 {
         exit::HARNESS
+    } else if let Some(expected) = expected {
+        let problems = expected.compare(&results);
+        let file = args.expect.as_deref().unwrap_or(std::path::Path::new("-"));
+        for problem in &problems {
+            println!("UNEXPECTED  {problem}");
+        }
+        println!(
+            "expected results ({}, {}): {} differences",
+            file.display(),
+            expected.server,
+            problems.len()
+        );
+        if problems.is_empty() {
+            exit::OK
+        } else {
+            exit::FAILURES
+        }
     } else if summary.fail > 0 || (args.strict && summary.non_strict > 0) {
         exit::FAILURES
     } else {
