@@ -11,6 +11,7 @@
 //! "best peer time / our time": above 1 means we are faster.
 
 use serde_json::Value;
+use sio_benches::corpus::{self, Kind};
 use std::{
     collections::BTreeMap,
     fmt::Write as _,
@@ -164,29 +165,23 @@ impl Report {
     }
 }
 
-const SIO: [&str; 12] = [
-    "tiny_event",
-    "event_ns_ack",
-    "ack",
-    "connect_auth",
-    "disconnect_ns",
-    "unicode_event",
-    "medium_1k",
-    "large_64k",
-    "large_string_64k",
-    "bin_event_1",
-    "bin_event_3",
-    "bin_ack_1",
-];
-const BINARY: [&str; 3] = ["bin_event_1", "bin_event_3", "bin_ack_1"];
-const EIO: [&str; 5] = [
-    "eio_ping",
-    "eio_probe",
-    "eio_msg_tiny",
-    "eio_msg_64k",
-    "eio_b64_1k",
-];
-const PAYLOADS: [&str; 2] = ["payload_v4_100", "payload_v3_100"];
+/// The corpus case names of these kinds, in table order.
+fn names(kinds: &[Kind]) -> Vec<&'static str> {
+    corpus::all()
+        .into_iter()
+        .filter(|c| kinds.contains(&c.kind))
+        .map(|c| c.name)
+        .collect()
+}
+
+/// The Socket.IO cases with attachments (decoded by the `Reassembler`).
+fn binary_names() -> Vec<&'static str> {
+    corpus::all()
+        .into_iter()
+        .filter(corpus::Case::is_binary)
+        .map(|c| c.name)
+        .collect()
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -226,11 +221,13 @@ fn main() {
         let _ = writeln!(r.out, "Node: {versions}.");
     }
 
+    let binaries = binary_names();
+
     // Socket.IO decode, L1 against L1.
-    let rows = SIO
+    let rows = names(&[Kind::Sio])
         .iter()
         .map(|case| {
-            let binary = BINARY.contains(case);
+            let binary = binaries.contains(case);
             let ours = if binary {
                 format!("socketio/reassemble/{case}")
             } else {
@@ -260,10 +257,10 @@ fn main() {
     );
 
     // L0 and L2 for context.
-    let rows = SIO
+    let rows = names(&[Kind::Sio])
         .iter()
         .map(|case| {
-            let binary = BINARY.contains(case);
+            let binary = binaries.contains(case);
             let l2 = |id: String| if binary { "n/a".into() } else { r.cell(&id) };
             vec![
                 format!("{case}"),
@@ -301,7 +298,7 @@ fn main() {
         rows,
     );
 
-    let rows = SIO
+    let rows = names(&[Kind::Sio])
         .iter()
         .map(|case| {
             vec![
@@ -330,7 +327,7 @@ fn main() {
         rows,
     );
 
-    let rows = EIO
+    let rows = names(&[Kind::Eio])
         .iter()
         .map(|case| {
             vec![
@@ -380,7 +377,7 @@ fn main() {
         rows,
     );
 
-    let rows = PAYLOADS
+    let rows = names(&[Kind::EioPayloadV4, Kind::EioPayloadV3])
         .iter()
         .map(|case| {
             vec![
