@@ -7,8 +7,8 @@ use crate::matcher::Captures;
 use crate::report::{self, Summary};
 use crate::runner::{self, Selection};
 use crate::scenario::{self, LoadOptions, Suite};
-use crate::server_process::{Readiness, ServerProcess};
-use crate::transport::{target::Target, tls::Connector};
+use crate::server_process::{self, Readiness, ServerProcess};
+use crate::transport::target::Target;
 use std::{io::IsTerminal, path::PathBuf, time::Duration};
 
 /// Variables the engine defines for every case (the loader's validator must know them).
@@ -200,15 +200,7 @@ async fn execute(
         None => None,
     };
     // Fail fast, with a clear message, when nothing listens there.
-    let reachable = match Connector::new(settings.target.clone()) {
-        Ok(connector) => connector
-            .connect()
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    if let Err(e) = reachable {
+    if let Err(e) = server_process::accepts_connections(&settings.target).await {
         eprintln!("error: target {} unreachable: {e}", args.target);
         return exit::HARNESS;
     }

@@ -162,16 +162,19 @@ async fn signal_group(group: u32, signal: &str) {
         .await;
 }
 
+/// Whether `target` accepts a TCP (and TLS) connection.
+pub async fn accepts_connections(target: &Target) -> Result<(), String> {
+    let connector = Connector::new(target.clone()).map_err(|e| e.to_string())?;
+    connector
+        .connect()
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 async fn probe(ready: &Readiness) -> Result<(), String> {
     match ready {
-        Readiness::Connect(target) => {
-            let connector = Connector::new(target.clone()).map_err(|e| e.to_string())?;
-            connector
-                .connect()
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-        }
+        Readiness::Connect(target) => accepts_connections(target).await,
         Readiness::Url {
             server,
             path_and_query,
