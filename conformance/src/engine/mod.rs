@@ -300,6 +300,7 @@ fn builtins(instance: &CaseInstance, settings: &RunSettings, target: &Target) ->
         serde_json::Value::String(target.ws_url(&target.path)),
     );
     captures.set("case_id", serde_json::Value::String(instance.id.clone()));
+    captures.set("eio", serde_json::Value::from(instance.eio));
     captures.set_duration("slack", settings.slack);
     captures.set_duration("connect_timeout", settings.connect_timeout);
     captures

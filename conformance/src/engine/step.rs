@@ -157,7 +157,7 @@ impl CaseState<'_> {
                     Some(q) => q
                         .render(&self.captures)
                         .map_err(|e| StepFailure::harness(e.to_string()))?,
-                    None => "EIO=4".to_owned(),
+                    None => format!("EIO={}", self.instance.eio),
                 };
                 self.open(conn, &query, expect.as_ref(), deadline).await
             }

@@ -1,4 +1,4 @@
-//! `use:` inlining and transport-axis expansion.
+//! `use:` inlining and expansion over the Engine.IO and transport axes.
 
 use std::collections::BTreeMap;
 
@@ -107,47 +107,95 @@ pub(super) fn has_open(steps: &[Step]) -> bool {
     found
 }
 
-/// The instances of one case, given its inlined steps.
-pub(super) fn instances(suite: &Suite, case: &Case, steps: Vec<Step>) -> Vec<CaseInstance> {
-    let case_id = format!("{}/{}", suite.suite, case.id);
-    let mut requires: Vec<String> = Vec::new();
-    for capability in suite.defaults.requires.iter().chain(&case.requires) {
-        if !requires.contains(capability) {
-            requires.push(capability.clone());
-        }
-    }
-    let base = CaseInstance {
-        id: case_id.clone(),
-        case_id: case_id.clone(),
-        suite: suite.suite.clone(),
-        title: case.title.clone(),
-        level: case.level.unwrap_or(suite.defaults.level),
-        spec: case.spec.clone(),
-        spec_base_url: suite.spec_base_url.clone(),
-        official: case.official.clone(),
-        requires,
-        serial: case.serial,
-        heartbeat: case.heartbeat.unwrap_or(suite.defaults.heartbeat),
-        transport: None,
-        path: suite.defaults.path.clone(),
-        step_timeout: suite.defaults.step_timeout.clone(),
-        steps,
-        file: suite.file.clone(),
-        line: case.line,
-    };
-    if !has_open(&base.steps) {
-        return vec![base];
-    }
-    let transports = case
-        .transports
-        .as_ref()
-        .unwrap_or(&suite.defaults.transports);
-    transports
+/// The steps kept for Engine.IO revision `eio`: those without `when: {eio: …}` and those whose
+/// list names it, children included.
+fn for_eio(steps: &[Step], eio: u8) -> Vec<Step> {
+    steps
         .iter()
-        .map(|transport| CaseInstance {
-            id: format!("{case_id}[transport={}]", transport.name()),
-            transport: Some(*transport),
-            ..base.clone()
+        .filter(|step| step.when_eio.as_ref().is_none_or(|only| only.contains(&eio)))
+        .map(|step| {
+            let mut step = step.clone();
+            if let Action::Repeat { steps: body, .. } | Action::Unordered { steps: body } =
+                &mut step.action
+            {
+                *body = for_eio(body, eio);
+            }
+            step
         })
         .collect()
+}
+
+/// The instances of one case, given its inlined steps: one per Engine.IO revision of the axis
+/// (steps filtered by `when`), times one per transport when the case has an `open` step.
+/// `validate` sees each distinct filtered step list once.
+pub(super) fn instances(
+    suite: &Suite,
+    case: &Case,
+    steps: &[Step],
+    mut validate: impl FnMut(&[Step]),
+) -> Vec<CaseInstance> {
+    let case_id = format!("{}/{}", suite.suite, case.id);
+    let axis = case.eio.as_ref().unwrap_or(&suite.defaults.eio);
+    let mut validated: Vec<Vec<Step>> = Vec::new();
+    let mut out = Vec::new();
+    for &eio in axis {
+        let steps = for_eio(steps, eio);
+        if !validated.contains(&steps) {
+            validate(&steps);
+            validated.push(steps.clone());
+        }
+        // Every instance needs its Engine.IO revision (`eio3`, `eio4`) besides the suite's
+        // and the case's capabilities.
+        let mut requires: Vec<String> = vec![format!("eio{eio}")];
+        for capability in suite.defaults.requires.iter().chain(&case.requires) {
+            if !requires.contains(capability) {
+                requires.push(capability.clone());
+            }
+        }
+        let axis_label = (axis.len() > 1).then(|| format!("eio={eio}"));
+        let base = CaseInstance {
+            id: case_id.clone(),
+            case_id: case_id.clone(),
+            suite: suite.suite.clone(),
+            title: case.title.clone(),
+            level: case.level.unwrap_or(suite.defaults.level),
+            spec: case.spec.clone(),
+            spec_base_url: suite.spec_base_url.clone(),
+            official: case.official.clone(),
+            requires,
+            serial: case.serial,
+            heartbeat: case.heartbeat.unwrap_or(suite.defaults.heartbeat),
+            transport: None,
+            eio,
+            path: suite.defaults.path.clone(),
+            step_timeout: suite.defaults.step_timeout.clone(),
+            steps,
+            file: suite.file.clone(),
+            line: case.line,
+        };
+        if !has_open(&base.steps) {
+            out.push(CaseInstance {
+                id: axis_label.map_or_else(|| case_id.clone(), |label| format!("{case_id}[{label}]")),
+                ..base
+            });
+            continue;
+        }
+        let transports = case
+            .transports
+            .as_ref()
+            .unwrap_or(&suite.defaults.transports);
+        for transport in transports {
+            let labels: Vec<String> = axis_label
+                .iter()
+                .cloned()
+                .chain([format!("transport={}", transport.name())])
+                .collect();
+            out.push(CaseInstance {
+                id: format!("{case_id}[{}]", labels.join(",")),
+                transport: Some(*transport),
+                ..base.clone()
+            });
+        }
+    }
+    out
 }

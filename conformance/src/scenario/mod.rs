@@ -6,7 +6,8 @@
 //! 2. Structs → typed [`Step`]s (`convert`): one action per step, keys valid for it. Each step
 //!    is deserialized as `serde_saphyr::Spanned`, so its line is exact.
 //! 3. `use:` inlining (`expand`) with cycle detection.
-//! 4. Validation (`validate`) of every case in execution order, then expansion of cases
+//! 4. Expansion over the Engine.IO axis (`eio`, steps filtered by `when`), validation
+//!    (`validate`) of each resulting step list in execution order, then expansion of cases
 //!    with an `open` step over the transport axis into [`CaseInstance`]s.
 
 mod convert;
@@ -35,8 +36,9 @@ use error::Sink;
 use raw::RawSuite;
 
 /// Variables every engine sets before a case starts: `base`, `ws_base` (target URL plus suite
-/// path), `slack` (a duration) and `case_id`.
-pub const DEFAULT_BUILTINS: [&str; 4] = ["base", "ws_base", "slack", "case_id"];
+/// path), `slack` (a duration), `case_id` and `eio` (the instance's Engine.IO revision, an
+/// integer).
+pub const DEFAULT_BUILTINS: [&str; 5] = ["base", "ws_base", "slack", "case_id", "eio"];
 
 /// Options for loading fixtures.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,6 +208,7 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
             }
         }
     }
+    let eio = defaults.eio.unwrap_or_else(|| vec![4]);
     let defaults = Defaults {
         path: defaults.path,
         heartbeat: defaults.heartbeat.unwrap_or(Heartbeat::Auto),
@@ -213,9 +216,11 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
         level: defaults.level.unwrap_or(Level::Must),
         step_timeout: defaults.step_timeout.map(|timeout| timeout.value),
         requires: defaults.requires,
+        eio,
     };
 
     let mut converter = Converter { sink: &mut sink };
+    converter.eio_values(suite_line, 0, "defaults.eio", &defaults.eio);
     let fragments: BTreeMap<String, Fragment> = raw
         .fragments
         .into_iter()
@@ -254,6 +259,9 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
                 format!("duplicate case id `{}` (first at line {first})", case.id),
             );
         }
+        if let Some(eio) = &case.eio {
+            converter.eio_values(line, column, "eio", eio);
+        }
         if case.transports.as_ref().is_some_and(Vec::is_empty) {
             converter
                 .sink
@@ -269,6 +277,7 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
             requires: case.requires,
             serial: case.serial,
             transports: case.transports,
+            eio: case.eio,
             heartbeat: case.heartbeat,
             steps: converter.steps(case.steps),
         });
@@ -306,8 +315,25 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
                 ),
             );
         }
-        validate::validate_case(&steps, &options.builtins, &mut sink);
-        instances.extend(expand::instances(&suite, case, steps));
+        let axis = case.eio.as_ref().unwrap_or(&suite.defaults.eio);
+        expand::walk(&steps, &mut |step| {
+            let dead = step
+                .when_eio
+                .as_ref()
+                .is_some_and(|only| !only.iter().any(|eio| axis.contains(eio)));
+            // A fragment may serve cases of either revision; a dead step of the case itself
+            // is a mistake.
+            if dead && step.included_from.is_empty() {
+                sink.error(
+                    step.line,
+                    step.column,
+                    format!("`when.eio` never holds: the case runs on eio {axis:?}"),
+                );
+            }
+        });
+        instances.extend(expand::instances(&suite, case, &steps, |steps| {
+            validate::validate_case(steps, &options.builtins, &mut sink);
+        }));
     }
     suite.cases = cases;
     suite.instances = instances;

@@ -50,6 +50,8 @@ pub struct Defaults {
     pub step_timeout: Option<Expr>,
     /// Capabilities every case of the suite needs.
     pub requires: Vec<String>,
+    /// Engine.IO axis: the protocol revisions (3, 4) cases run on; `[4]` when unset.
+    pub eio: Vec<u8>,
 }
 
 /// A named fragment (`fragments:`), inlined by `use:`.
@@ -82,16 +84,20 @@ pub struct Case {
     pub serial: bool,
     /// Transport axis override.
     pub transports: Option<Vec<Transport>>,
+    /// Engine.IO axis override.
+    pub eio: Option<Vec<u8>>,
     /// Heartbeat override.
     pub heartbeat: Option<Heartbeat>,
     /// Steps as written.
     pub steps: Vec<Step>,
 }
 
-/// A runnable case: one per transport for cases with an `open` step, else one.
+/// A runnable case: one per Engine.IO revision of the case's `eio` axis, times one per transport
+/// for cases with an `open` step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseInstance {
-    /// Full id: `suite/case` or `suite/case[transport=websocket]`.
+    /// Full id: `suite/case`, `suite/case[transport=websocket]`, or with an `eio` axis of two
+    /// values `suite/case[eio=3,transport=websocket]`.
     pub id: String,
     /// Id without the axis part: `suite/case` (for baselines that ignore the axis).
     pub case_id: String,
@@ -115,6 +121,8 @@ pub struct CaseInstance {
     pub heartbeat: Heartbeat,
     /// Transport for `open` steps; `None` when the case has no `open` step.
     pub transport: Option<Transport>,
+    /// Engine.IO revision of this instance (`${eio}`; the default `open` query is `EIO=${eio}`).
+    pub eio: u8,
     /// Suite target path.
     pub path: Option<String>,
     /// Suite default step deadline.
@@ -223,6 +231,8 @@ pub struct Step {
     pub timing: Option<Timing>,
     /// Spec references of this step.
     pub spec: Vec<SpecRef>,
+    /// `when: {eio: …}`: the Engine.IO revisions this step is kept for (`None`: all).
+    pub when_eio: Option<Vec<u8>>,
     /// What the step does.
     pub action: Action,
 }
@@ -260,7 +270,7 @@ pub enum Action {
     Open {
         /// Connection name.
         conn: String,
-        /// Handshake query (`EIO=4`); the engine adds `transport=…`.
+        /// Handshake query (`EIO=${eio}` when unset); the engine adds `transport=…`.
         query: Option<Template>,
         /// Pattern for the handshake (open) packet.
         expect: Option<EioPacketPattern>,

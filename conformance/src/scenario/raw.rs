@@ -11,7 +11,10 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer, StrDeserializer};
+use serde::de::value::{
+    I64Deserializer, MapAccessDeserializer, SeqAccessDeserializer, StrDeserializer,
+    U64Deserializer,
+};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_saphyr::Spanned;
@@ -55,6 +58,7 @@ pub(super) struct RawDefaults {
     pub(super) step_timeout: Option<Spanned<Expr>>,
     #[serde(default)]
     pub(super) requires: Vec<String>,
+    pub(super) eio: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +76,7 @@ pub(super) struct RawCase {
     #[serde(default)]
     pub(super) serial: bool,
     pub(super) transports: Option<Vec<Transport>>,
+    pub(super) eio: Option<Vec<u8>>,
     pub(super) heartbeat: Option<Heartbeat>,
     pub(super) steps: SpannedSteps,
 }
@@ -86,6 +91,7 @@ pub(super) struct RawStep {
     pub(super) within: Option<Expr>,
     pub(super) timing: Option<RawTiming>,
     pub(super) spec: Option<OneOrMany<SpecRef>>,
+    pub(super) when: Option<RawWhen>,
     pub(super) http: Option<RawHttp>,
     #[serde(rename = "await")]
     pub(super) await_id: Option<String>,
@@ -101,6 +107,13 @@ pub(super) struct RawStep {
     #[serde(rename = "use")]
     pub(super) use_fragment: Option<String>,
     pub(super) close: Option<RawClose>,
+}
+
+/// `when:` of a step: the axis values it is kept for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWhen {
+    pub(super) eio: OneOrMany<u8>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -399,6 +412,12 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<OneOrMany<T>, E> {
                 T::deserialize(StrDeserializer::<E>::new(text)).map(|one| OneOrMany(vec![one]))
+            }
+            fn visit_u64<E: de::Error>(self, number: u64) -> Result<OneOrMany<T>, E> {
+                T::deserialize(U64Deserializer::<E>::new(number)).map(|one| OneOrMany(vec![one]))
+            }
+            fn visit_i64<E: de::Error>(self, number: i64) -> Result<OneOrMany<T>, E> {
+                T::deserialize(I64Deserializer::<E>::new(number)).map(|one| OneOrMany(vec![one]))
             }
         }
         deserializer.deserialize_any(ManyVisitor(PhantomData))

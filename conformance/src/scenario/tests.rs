@@ -188,7 +188,7 @@ fn example_suite_loads() {
     assert_eq!(ping_pong.heartbeat, Heartbeat::Manual);
     assert!(ping_pong.serial);
     assert_eq!(ping_pong.transport, None);
-    assert_eq!(ping_pong.requires, ["eio-echo"]);
+    assert_eq!(ping_pong.requires, ["eio4", "eio-echo"]);
     assert_eq!(
         ping_pong.official,
         ["heartbeat › HTTP long-polling › sends ping/pong packets"]
@@ -645,6 +645,82 @@ fn transport_axis() {
     );
 }
 
+
+#[test]
+fn eio_axis() {
+    let text = r#"schema: conformance.fixture/v1
+suite: sio
+defaults: {transports: [polling, websocket], eio: [3, 4]}
+fragments:
+  connect:
+    - open: {conn: c}
+    - {when: {eio: 4}, send: {conn: c, sio: {type: CONNECT}}}
+    - {when: {eio: [3, 4]}, expect: {conn: c, sio: {type: CONNECT}}}
+cases:
+  - {id: both, title: t, steps: [{use: connect}]}
+  - id: v4-only
+    title: t
+    eio: [4]
+    transports: [websocket]
+    steps: [{use: connect}, {repeat: 2, steps: [{when: {eio: 4}, sleep: "${eio}ms"}]}]
+  - {id: no-open, title: t, steps: [{when: {eio: 3}, sleep: 1ms}, {sleep: 2ms}]}
+"#;
+    let suite = parse(text).unwrap();
+    let ids: Vec<(&str, u8, &[String])> = suite
+        .instances
+        .iter()
+        .map(|instance| {
+            (
+                instance.id.as_str(),
+                instance.eio,
+                instance.requires.as_slice(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("sio/both[eio=3,transport=polling]", 3, &["eio3".to_owned()][..]),
+            ("sio/both[eio=3,transport=websocket]", 3, &["eio3".to_owned()][..]),
+            ("sio/both[eio=4,transport=polling]", 4, &["eio4".to_owned()][..]),
+            ("sio/both[eio=4,transport=websocket]", 4, &["eio4".to_owned()][..]),
+            // one revision: no `eio=` in the id
+            ("sio/v4-only[transport=websocket]", 4, &["eio4".to_owned()][..]),
+            ("sio/no-open[eio=3]", 3, &["eio3".to_owned()][..]),
+            ("sio/no-open[eio=4]", 4, &["eio4".to_owned()][..]),
+        ]
+    );
+    // `when` drops the CONNECT send on v3, children included.
+    let lines = |id: &str| -> Vec<u64> {
+        let mut lines = Vec::new();
+        expand::walk(&suite.instance(id).unwrap().steps, &mut |step| {
+            lines.push(step.line);
+        });
+        lines
+    };
+    assert_eq!(lines("sio/both[eio=3,transport=polling]"), [6, 8]);
+    assert_eq!(lines("sio/both[eio=4,transport=polling]"), [6, 7, 8]);
+    assert_eq!(lines("sio/v4-only[transport=websocket]"), [6, 7, 8, 15, 15]);
+    assert_eq!(lines("sio/no-open[eio=3]"), [16, 16]);
+    assert_eq!(lines("sio/no-open[eio=4]"), [16]);
+
+    // Bad values, and a `when` of the case itself that can never hold.
+    assert_error(
+        "schema: conformance.fixture/v1\nsuite: s\ndefaults: {eio: [5]}\ncases: []\n",
+        "t.yaml:2:",
+        "Engine.IO revision 5 is not supported",
+    );
+    assert_error(
+        &one_case("      - {when: {eio: []}, sleep: 1ms}\n"),
+        "t.yaml:7:",
+        "`when.eio` must not be empty",
+    );
+    assert_error(
+        &one_case("      - {when: {eio: 3}, sleep: 1ms}\n"),
+        "t.yaml:7:",
+        "`when.eio` never holds",
+    );
+}
 #[test]
 fn validation_errors() {
     assert_error(

@@ -58,6 +58,7 @@ impl Converter<'_, '_> {
             within,
             timing,
             spec,
+            when,
             http,
             await_id,
             ws_open,
@@ -292,6 +293,10 @@ impl Converter<'_, '_> {
             _ => return None,
         };
         let timing = timing.map(|raw| self.timing(raw));
+        let when_eio = when.map(|when| when.eio.0);
+        if let Some(values) = &when_eio {
+            self.eio_values(at.line, at.column, "when.eio", values);
+        }
         Some(Step {
             line: at.line,
             column: at.column,
@@ -302,8 +307,24 @@ impl Converter<'_, '_> {
             within,
             timing,
             spec,
+            when_eio,
             action,
         })
+    }
+
+    /// Checks an `eio` list: non-empty, only 3 and 4.
+    pub(super) fn eio_values(&mut self, line: u64, column: u64, key: &str, values: &[u8]) {
+        if values.is_empty() {
+            self.sink
+                .error(line, column, format!("`{key}` must not be empty"));
+        }
+        if let Some(bad) = values.iter().find(|value| !matches!(value, 3 | 4)) {
+            self.sink.error(
+                line,
+                column,
+                format!("`{key}`: Engine.IO revision {bad} is not supported (3 or 4)"),
+            );
+        }
     }
 
     fn http_request(&mut self, at: At, raw: RawHttp, step_id: Option<&str>) -> Option<HttpRequest> {
