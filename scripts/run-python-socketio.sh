@@ -17,8 +17,8 @@ cargo build -p sio-conformance -j2 --quiet
 # A free port for the server (the runner must know it before starting it).
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
-echo "==> running against python-socketio at $url (no eio3: the server has no Engine.IO v3)"
-exec target/debug/conformance run --target "$url" --skip 'eio3/**' --connect-timeout 1s \
+echo "==> running against python-socketio at $url (--without eio3: python-engineio speaks Engine.IO 4 only)"
+exec target/debug/conformance run --target "$url" --without eio3 --connect-timeout 1s \
   --exec "HOST=127.0.0.1 PORT=$port exec $app/.venv/bin/python $app/server.py" \
   --ready "$url/socket.io/?EIO=4&transport=polling" \
   --expect "$app/expected.yaml" "$@"

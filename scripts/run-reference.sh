@@ -4,10 +4,11 @@
 # conformance runner against it, and stops it. Extra arguments go to `conformance run`
 # (e.g. --report junit=out/junit.xml, --run 'sio5/**').
 #
-# Two servers, two runs: the Engine.IO v3 suite (`eio3`) needs a server that accepts v3 clients
-# (`ALLOW_EIO3=1`), while the other suites run against the default server (the eio4 and sio5
-# suites expect a missing or unknown `EIO` to be refused, which `ALLOW_EIO3` turns into a v3
-# session). Each run prints its own summary; the exit status is the first non-zero status of
+# Two servers, two runs: the cases on Engine.IO 3 (`--eio 3`: the eio3 suite and the v3
+# instances of suites with an `eio` axis) need a server that accepts v3 clients
+# (`ALLOW_EIO3=1`), while the cases on Engine.IO 4 run against the default server (the eio4 and
+# sio5 suites expect a missing or unknown `EIO` to be refused, which `ALLOW_EIO3` turns into a
+# v3 session). Each run prints its own summary; the exit status is the first non-zero status of
 # the two. Reports of the second run go next to the first ones with `-eio3` before the
 # extension (`--report json=out/report.json` also writes `out/report-eio3.json`).
 set -euo pipefail
@@ -69,20 +70,17 @@ start_server() {
   echo "==> reference server ($name) ready at $url (pid $pid)"
 }
 
-# The caller's arguments for each run. `--suite` values are kept for the first run; the second
-# run selects `--suite eio3` instead (the runner ANDs suites with --run/--skip but ORs the
-# `--suite` values, so the caller's list must not be added to it). A run whose suites the
-# caller did not name (`--suite`) is skipped. Report paths get `-eio3` in the second run.
+# The caller's arguments go to both runs, except that report paths get `-eio3` before the
+# extension in the second run (`--report json=out/report.json` also writes
+# `out/report-eio3.json`). The script chooses `--eio` itself.
 first_args=()
 second_args=()
-suites=()
-run_eio3=1
 args=("$@")
 i=0
 while [ "$i" -lt "${#args[@]}" ]; do
   arg=${args[$i]}
   case "$arg" in
-    --suite | --report)
+    --report)
       i=$((i + 1))
       if [ "$i" -ge "${#args[@]}" ]; then
         echo "error: $arg needs a value" >&2
@@ -90,9 +88,13 @@ while [ "$i" -lt "${#args[@]}" ]; do
       fi
       value=${args[$i]}
       ;;
-    --suite=* | --report=*)
+    --report=*)
       value=${arg#*=}
-      arg=${arg%%=*}
+      arg=--report
+      ;;
+    --eio | --eio=*)
+      echo "error: $0 runs --eio 4 and --eio 3 itself" >&2
+      exit 2
       ;;
     *)
       first_args+=("$arg")
@@ -102,57 +104,34 @@ while [ "$i" -lt "${#args[@]}" ]; do
       ;;
   esac
   first_args+=("$arg" "$value")
-  if [ "$arg" = --suite ]; then
-    IFS=, read -r -a named <<<"$value"
-    suites+=("${named[@]}")
+  # KIND=PATH -> KIND=PATH-with-eio3: out/report.json -> out/report-eio3.json
+  kind=${value%%=*}
+  path=${value#*=}
+  dir=$(dirname "$path")
+  file=$(basename "$path")
+  case "$file" in
+    ?*.*) file="${file%.*}-eio3.${file##*.}" ;;
+    *) file="$file-eio3" ;;
+  esac
+  if [ "$dir" = . ] && [ "${path#./}" = "$path" ]; then
+    second_args+=(--report "$kind=$file")
   else
-    # KIND=PATH -> KIND=PATH-with-eio3: out/report.json -> out/report-eio3.json
-    kind=${value%%=*}
-    path=${value#*=}
-    dir=$(dirname "$path")
-    file=$(basename "$path")
-    case "$file" in
-      ?*.*) file="${file%.*}-eio3.${file##*.}" ;;
-      *) file="$file-eio3" ;;
-    esac
-    if [ "$dir" = . ] && [ "${path#./}" = "$path" ]; then
-      second_args+=(--report "$kind=$file")
-    else
-      second_args+=(--report "$kind=$dir/$file")
-    fi
+    second_args+=(--report "$kind=$dir/$file")
   fi
   i=$((i + 1))
 done
-run_default=1
-if [ "${#suites[@]}" -gt 0 ]; then
-  run_eio3=0
-  run_default=0
-  for s in "${suites[@]}"; do
-    if [ "$s" = eio3 ]; then run_eio3=1; else run_default=1; fi
-  done
-fi
 
 status=0
 
-if [ "$run_default" = 1 ]; then
-  start_server "default"
-  default_url=$url
-  echo "==> run 1 of 2: every suite but eio3, against the default server"
-  target/debug/conformance run --target "$default_url" --connect-timeout 1s --skip 'eio3/**' \
-    "${first_args[@]}" || status=$?
-else
-  echo "==> run 1 of 2 skipped: --suite names only eio3"
-fi
+start_server "default"
+echo "==> run 1 of 2: every case on Engine.IO 4, against the default server"
+target/debug/conformance run --target "$url" --connect-timeout 1s --eio 4 \
+  "${first_args[@]}" || status=$?
 
-if [ "$run_eio3" = 1 ]; then
-  start_server "ALLOW_EIO3=1" ALLOW_EIO3=1
-  eio3_url=$url
-  echo "==> run 2 of 2: the eio3 suite, against the server with ALLOW_EIO3=1"
-  second=0
-  target/debug/conformance run --target "$eio3_url" --connect-timeout 1s --suite eio3 \
-    "${second_args[@]}" || second=$?
-  if [ "$status" = 0 ]; then status=$second; fi
-else
-  echo "==> run 2 of 2 skipped: --suite does not name eio3"
-fi
+start_server "ALLOW_EIO3=1" ALLOW_EIO3=1
+echo "==> run 2 of 2: every case on Engine.IO 3, against the server with ALLOW_EIO3=1"
+second=0
+target/debug/conformance run --target "$url" --connect-timeout 1s --eio 3 \
+  "${second_args[@]}" || second=$?
+if [ "$status" = 0 ]; then status=$second; fi
 exit "$status"

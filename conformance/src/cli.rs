@@ -60,6 +60,10 @@ pub struct RunArgs {
     /// Only these suites (comma-separated: eio4,sio5).
     #[arg(long, value_delimiter = ',')]
     pub suite: Vec<String>,
+    /// Only instances on these Engine.IO revisions (comma-separated: 3,4); a server that does
+    /// not speak one at all is better described by `--without eio3` (UNSUPPORTED, not SKIPPED).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(3..=4))]
+    pub eio: Vec<u8>,
     /// Only cases whose id matches this glob (`*` within a segment, `**` across); repeatable.
     #[arg(long)]
     pub run: Vec<String>,

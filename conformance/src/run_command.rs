@@ -206,6 +206,7 @@ async fn execute(
     }
     let selection = Selection {
         suites: args.suite.clone(),
+        eio: args.eio.clone(),
         run: args.run.clone(),
         skip: args.skip.clone(),
         without: args.without.clone(),

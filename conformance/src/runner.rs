@@ -10,6 +10,8 @@ use tokio::{sync::Semaphore, task::JoinSet};
 pub struct Selection {
     /// Suite names to keep (all when empty).
     pub suites: Vec<String>,
+    /// Engine.IO revisions to keep (all when empty).
+    pub eio: Vec<u8>,
     /// Glob patterns a case id must match (all when empty): `*` stays within one `/`
     /// segment, `**` crosses segments.
     pub run: Vec<String>,
@@ -42,6 +44,9 @@ impl Selection {
         let matches = |p: &String| ids.iter().any(|id| glob_match(p, id));
         if !self.suites.is_empty() && !self.suites.contains(&instance.suite) {
             return Some((Verdict::Skipped, "suite not selected".into()));
+        }
+        if !self.eio.is_empty() && !self.eio.contains(&instance.eio) {
+            return Some((Verdict::Skipped, "Engine.IO revision not selected".into()));
         }
         if !self.run.is_empty() && !self.run.iter().any(matches) {
             return Some((Verdict::Skipped, "not matched by --run".into()));

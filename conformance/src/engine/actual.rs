@@ -1,5 +1,6 @@
 //! Actual values for the matcher, in the shapes `scenario::packet` documents.
 
+use super::step::Framing;
 use crate::transport::http::HttpResponse;
 use crate::wire;
 use bytes::Bytes;
@@ -28,9 +29,25 @@ pub(crate) fn sio_value(
 
 /// The packets of a polling body as an array of Engine.IO packet objects, or a string
 /// describing why the body is not a valid payload.
-pub(crate) fn payload_value(body: &[u8], eio3: bool, binary: bool) -> Value {
+pub(crate) fn payload_value(body: &[u8], framing: &Framing, binary: bool) -> Value {
+    let unwrapped;
+    let body = match &framing.jsonp {
+        None => body,
+        Some(index) => match jsonp_payload(body, index) {
+            Some(payload) => {
+                unwrapped = payload;
+                unwrapped.as_bytes()
+            }
+            None => {
+                return Value::String(format!(
+                    "<not a JSONP response for j={index}: {:?}>",
+                    String::from_utf8_lossy(body)
+                ));
+            }
+        },
+    };
     let config = DecodeConfig::new().max_payload(usize::MAX);
-    let packets: Result<Vec<_>, _> = if eio3 {
+    let packets: Result<Vec<_>, _> = if framing.eio3 {
         let format = if binary {
             v3::PayloadFormat::Binary
         } else {
@@ -47,6 +64,17 @@ pub(crate) fn payload_value(body: &[u8], eio3: bool, binary: bool) -> Value {
             String::from_utf8_lossy(body)
         )),
     }
+}
+
+/// The payload inside a JSONP response `___eio[<index>]("<payload as a JSON string>");`, where
+/// `<index>` is the request's `j` with its non-digits removed (what the reference does).
+fn jsonp_payload(body: &[u8], index: &str) -> Option<String> {
+    let digits: String = index.chars().filter(char::is_ascii_digit).collect();
+    let text = std::str::from_utf8(body).ok()?;
+    let literal = text
+        .strip_prefix(&format!("___eio[{digits}]("))?
+        .strip_suffix(");")?;
+    serde_json::from_str::<String>(literal).ok()
 }
 
 /// The response body as text (lossy for invalid UTF-8).
@@ -66,4 +94,43 @@ pub(crate) fn header(response: &HttpResponse, name: &str) -> Value {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map_or(Value::Null, |(_, v)| Value::String(v.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonp_unwraps_only_the_exact_wrapper() {
+        let framing = |j: &str| Framing::of(&format!("/engine.io/?EIO=3&j={j}&sid=x"));
+        let body = br#"___eio[0]("4:4a\nb");"#;
+        assert_eq!(
+            payload_value(body, &framing("0"), false),
+            serde_json::json!([{"type": "message", "data": "a\nb"}])
+        );
+        // The reference keeps the digits of `j` only.
+        assert_eq!(
+            payload_value(body, &framing("x0"), false),
+            payload_value(body, &framing("0"), false)
+        );
+        for bad in [
+            &br#"___eio[1]("4:4a\nb");"#[..], // another index
+            br#"___eio[0]("4:4a\nb")"#,       // no semicolon
+            br#"___eio[0]('4:4a\nb');"#,      // not a JSON string
+            br"4:4a",                         // no wrapper at all
+        ] {
+            let value = payload_value(bad, &framing("0"), false);
+            assert!(
+                value
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("<not a JSONP response")),
+                "{value}"
+            );
+        }
+        // Without `j`, the body is the payload itself.
+        assert_eq!(
+            payload_value(b"6:4hello", &Framing::of("/engine.io/?EIO=3"), false),
+            serde_json::json!([{"type": "message", "data": "hello"}])
+        );
+    }
 }

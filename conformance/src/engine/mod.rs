@@ -165,7 +165,7 @@ pub(crate) struct CaseState<'a> {
     pub(crate) conns: HashMap<String, Conn>,
     /// Async HTTP requests by id, with whether each targets an Engine.IO v3 session (how
     /// its response body decodes).
-    pub(crate) pending: HashMap<String, (PendingRequest, bool)>,
+    pub(crate) pending: HashMap<String, (PendingRequest, step::Framing)>,
     pub(crate) transcript: Transcript,
     pub(crate) started: Instant,
     /// End of the previous step (for `timing.since: previous`).

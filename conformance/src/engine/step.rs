@@ -81,7 +81,7 @@ impl CaseState<'_> {
             Action::Http { request, expect } => {
                 let req = self.build_request(request)?;
                 if let Some(id) = &request.async_id {
-                    let v3 = eio3(&req.path_and_query);
+                    let framing = Framing::of(&req.path_and_query);
                     let client = self.client.clone();
                     let transcript = self.transcript.clone();
                     let label = format!("http#{id}");
@@ -91,7 +91,7 @@ impl CaseState<'_> {
                             .await
                             .map_err(|e| e.to_string())
                     });
-                    self.pending.insert(id.clone(), (handle, v3));
+                    self.pending.insert(id.clone(), (handle, framing));
                     return Ok(());
                 }
                 let response = tokio::time::timeout_at(
@@ -111,13 +111,13 @@ impl CaseState<'_> {
                 self.check_timing(step, Instant::now())?;
                 match expect {
                     Some(expect) => {
-                        self.match_response(expect, &response, eio3(&req.path_and_query))
+                        self.match_response(expect, &response, &Framing::of(&req.path_and_query))
                     }
                     None => Ok(()),
                 }
             }
             Action::Await { id, expect } => {
-                let (handle, v3) = self
+                let (handle, framing) = self
                     .pending
                     .remove(id)
                     .ok_or_else(|| StepFailure::harness(format!("no pending request `{id}`")))?;
@@ -135,7 +135,7 @@ impl CaseState<'_> {
                 };
                 self.check_timing(step, Instant::now())?;
                 match expect {
-                    Some(expect) => self.match_response(expect, &response, v3),
+                    Some(expect) => self.match_response(expect, &response, &framing),
                     None => Ok(()),
                 }
             }
@@ -302,7 +302,7 @@ impl CaseState<'_> {
                     .map(|(p, t)| eio_packet(p, t))
                     .collect();
                 let mut body = Vec::new();
-                if eio3(&path_and_query) {
+                if Framing::of(&path_and_query).eio3 {
                     engineio::v3::encode_payload(
                         &views,
                         engineio::v3::PayloadFormat::Text,
@@ -387,9 +387,9 @@ impl CaseState<'_> {
         &mut self,
         expect: &ResponseExpect,
         response: &HttpResponse,
-        eio3: bool,
+        framing: &Framing,
     ) -> Result<(), StepFailure> {
-        let outcome = self.match_response_parts(expect, response, eio3);
+        let outcome = self.match_response_parts(expect, response, framing);
         if !outcome.passed() {
             return Err(StepFailure::mismatch(
                 format!("response {} did not match", response.status),
@@ -401,7 +401,7 @@ impl CaseState<'_> {
         }
         let mut failures = Vec::new();
         for alternative in &expect.one_of {
-            let outcome = self.match_response_parts(&alternative.expect, response, eio3);
+            let outcome = self.match_response_parts(&alternative.expect, response, framing);
             if outcome.passed() {
                 return match alternative.grade {
                     crate::scenario::Grade::Pass => self.non_strict_notes(outcome),
@@ -435,7 +435,7 @@ impl CaseState<'_> {
         &mut self,
         expect: &ResponseExpect,
         response: &HttpResponse,
-        eio3: bool,
+        framing: &Framing,
     ) -> MatchOutcome {
         let status = Value::from(response.status);
         let headers: Vec<Value> = expect
@@ -456,7 +456,7 @@ impl CaseState<'_> {
                 let binary = actual::header(response, "content-type")
                     .as_str()
                     .is_some_and(|c| c.contains("octet-stream"));
-                actual::payload_value(&response.body, eio3, binary)
+                actual::payload_value(&response.body, framing, binary)
             }
         });
         let mut parts: Vec<(&str, &Pattern, &Value)> = Vec::new();
@@ -937,9 +937,26 @@ fn item_packet(item: &Item) -> Result<engineio::PacketBuf, StepFailure> {
     }
 }
 
-/// Whether a request targets an Engine.IO v3 session.
-fn eio3(path_and_query: &str) -> bool {
-    Revision::of_query(path_and_query) == Revision::V3
+/// How a polling response body carries its payload, from the request's query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Framing {
+    /// Engine.IO v3 (`EIO=3`): `len:packet` or XHR2 binary payloads.
+    pub(crate) eio3: bool,
+    /// JSONP (`j=<index>`): the payload is wrapped as `___eio[<index>]("<payload>");`.
+    pub(crate) jsonp: Option<String>,
+}
+
+impl Framing {
+    pub(crate) fn of(path_and_query: &str) -> Self {
+        let query = path_and_query.split_once('?').map_or("", |(_, q)| q);
+        Self {
+            eio3: Revision::of_query(path_and_query) == Revision::V3,
+            jsonp: query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("j="))
+                .map(str::to_owned),
+        }
+    }
 }
 
 /// A fixture packet as a codec packet; `text` is its rendered text data.

@@ -112,7 +112,11 @@ pub(super) fn has_open(steps: &[Step]) -> bool {
 fn for_eio(steps: &[Step], eio: u8) -> Vec<Step> {
     steps
         .iter()
-        .filter(|step| step.when_eio.as_ref().is_none_or(|only| only.contains(&eio)))
+        .filter(|step| {
+            step.when_eio
+                .as_ref()
+                .is_none_or(|only| only.contains(&eio))
+        })
         .map(|step| {
             let mut step = step.clone();
             if let Action::Repeat { steps: body, .. } | Action::Unordered { steps: body } =
@@ -175,7 +179,8 @@ pub(super) fn instances(
         };
         if !has_open(&base.steps) {
             out.push(CaseInstance {
-                id: axis_label.map_or_else(|| case_id.clone(), |label| format!("{case_id}[{label}]")),
+                id: axis_label
+                    .map_or_else(|| case_id.clone(), |label| format!("{case_id}[{label}]")),
                 ..base
             });
             continue;

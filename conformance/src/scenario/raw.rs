@@ -12,8 +12,7 @@ use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::value::{
-    I64Deserializer, MapAccessDeserializer, SeqAccessDeserializer, StrDeserializer,
-    U64Deserializer,
+    I64Deserializer, MapAccessDeserializer, SeqAccessDeserializer, StrDeserializer, U64Deserializer,
 };
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;

@@ -645,7 +645,6 @@ fn transport_axis() {
     );
 }
 
-
 #[test]
 fn eio_axis() {
     let text = r#"schema: conformance.fixture/v1
@@ -680,12 +679,32 @@ cases:
     assert_eq!(
         ids,
         [
-            ("sio/both[eio=3,transport=polling]", 3, &["eio3".to_owned()][..]),
-            ("sio/both[eio=3,transport=websocket]", 3, &["eio3".to_owned()][..]),
-            ("sio/both[eio=4,transport=polling]", 4, &["eio4".to_owned()][..]),
-            ("sio/both[eio=4,transport=websocket]", 4, &["eio4".to_owned()][..]),
+            (
+                "sio/both[eio=3,transport=polling]",
+                3,
+                &["eio3".to_owned()][..]
+            ),
+            (
+                "sio/both[eio=3,transport=websocket]",
+                3,
+                &["eio3".to_owned()][..]
+            ),
+            (
+                "sio/both[eio=4,transport=polling]",
+                4,
+                &["eio4".to_owned()][..]
+            ),
+            (
+                "sio/both[eio=4,transport=websocket]",
+                4,
+                &["eio4".to_owned()][..]
+            ),
             // one revision: no `eio=` in the id
-            ("sio/v4-only[transport=websocket]", 4, &["eio4".to_owned()][..]),
+            (
+                "sio/v4-only[transport=websocket]",
+                4,
+                &["eio4".to_owned()][..]
+            ),
             ("sio/no-open[eio=3]", 3, &["eio3".to_owned()][..]),
             ("sio/no-open[eio=4]", 4, &["eio4".to_owned()][..]),
         ]
