@@ -34,6 +34,9 @@ pub enum Command {
     Encode(WireArgs),
     /// Run the conformance cases against a server.
     Run(Box<RunArgs>),
+    /// Find which capabilities (Engine.IO revisions, transports, namespaces, contract
+    /// handlers) a server has; write them as a profile for `run --profile`.
+    Probe(Box<ProbeArgs>),
     /// List the cases: id, level, spec reference.
     List(ListArgs),
 }
@@ -41,19 +44,9 @@ pub enum Command {
 /// Options of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The server: `http://host:port` or `https://…`, optionally with a path that replaces
-    /// the suites' default paths (`/engine.io/`, `/socket.io/`).
-    #[arg(long)]
-    pub target: String,
-    /// Extra request header `Name: value` (repeatable).
-    #[arg(long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
-    /// Accept any TLS certificate (self-signed test servers).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Trust the certificates of this PEM file in addition to the web PKI roots.
-    #[arg(long, value_name = "PEM")]
-    pub ca_file: Option<std::path::PathBuf>,
+    /// The server under test and how to talk to it.
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Fixture directory.
     #[arg(long, value_name = "DIR")]
     pub fixtures: Option<std::path::PathBuf>,
@@ -73,22 +66,10 @@ pub struct RunArgs {
     /// The target lacks this contract capability: cases requiring it are UNSUPPORTED.
     #[arg(long, value_name = "CAPABILITY")]
     pub without: Vec<String>,
-    /// Default deadline of a step.
-    #[arg(long, default_value = "5s")]
-    pub timeout: String,
-    /// Tolerance added to every timing window (`${slack}`).
-    #[arg(long, default_value = "150ms")]
-    pub timing_slack: String,
-    /// Upper bound of the server's connect timeout (`${connect_timeout}`): the time a server
-    /// gives a client to join a namespace.
-    #[arg(long, default_value = "45s")]
-    pub connect_timeout: String,
-    /// Longest a single case may run.
-    #[arg(long, default_value = "120s")]
-    pub max_case_duration: String,
-    /// Cases run at once (timing-sensitive cases always run alone).
-    #[arg(long, default_value_t = 4)]
-    pub parallel: usize,
+    /// A profile written by `conformance probe`: its unsupported capabilities count as
+    /// `--without`.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<std::path::PathBuf>,
     /// Report to write, `json=PATH` or `junit=PATH` (repeatable).
     #[arg(long, value_name = "KIND=PATH")]
     pub report: Vec<String>,
@@ -105,6 +86,40 @@ pub struct RunArgs {
     /// verdicts are exactly these (unlisted cases PASS), and fails on any difference.
     #[arg(long, value_name = "FILE")]
     pub expect: Option<std::path::PathBuf>,
+}
+
+/// The server under test and how to talk to it (`run`, `probe`).
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The server: `http://host:port` or `https://…`, optionally with a path that replaces
+    /// the suites' default paths (`/engine.io/`, `/socket.io/`).
+    #[arg(long)]
+    pub target: String,
+    /// Extra request header `Name: value` (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Accept any TLS certificate (self-signed test servers).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Trust the certificates of this PEM file in addition to the web PKI roots.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Default deadline of a step.
+    #[arg(long, default_value = "5s")]
+    pub timeout: String,
+    /// Tolerance added to every timing window (`${slack}`).
+    #[arg(long, default_value = "150ms")]
+    pub timing_slack: String,
+    /// Upper bound of the server's connect timeout (`${connect_timeout}`): the time a server
+    /// gives a client to join a namespace.
+    #[arg(long, default_value = "45s")]
+    pub connect_timeout: String,
+    /// Longest a single case may run.
+    #[arg(long, default_value = "120s")]
+    pub max_case_duration: String,
+    /// Cases run at once (timing-sensitive cases always run alone).
+    #[arg(long, default_value_t = 4)]
+    pub parallel: usize,
     /// Start the server under test with this shell command before the run and stop it (its
     /// whole process group) after; it must listen where `--target` points.
     #[arg(long, value_name = "CMD")]
@@ -116,6 +131,20 @@ pub struct RunArgs {
     /// With `--exec`: the longest wait for the server to be ready.
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub ready_timeout: String,
+}
+
+/// Options of `probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The server under test and how to talk to it.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The probe cases (default: `fixtures/probe/capabilities.yaml` of this source tree).
+    #[arg(long, value_name = "FILE")]
+    pub probes: Option<std::path::PathBuf>,
+    /// Write the profile (conformance.profile/v1) here; `run --profile` reads it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 /// Options of `list`.
@@ -185,6 +214,7 @@ pub fn run(cli: Cli) -> u8 {
             codec_commands::encode(args.options(), &args.inputs, stdin, stdout)
         }
         Command::Run(args) => return crate::run_command::run(args),
+        Command::Probe(args) => return crate::probe::probe(args),
         Command::List(args) => return crate::run_command::list(args),
     };
     match result {

@@ -4,8 +4,9 @@
 //! other tools can drive the same pieces directly:
 //!
 //! - [`scenario`] loads suites (typed YAML, every step with its `file:line`) and expands
-//!   cases over the transport axis;
+//!   cases over the Engine.IO and transport axes;
 //! - [`engine`] runs one case instance against a target and grades it;
+//! - [`probe`] finds a server's capabilities and writes the profile `run --profile` reads;
 //! - [`runner`] selects and schedules cases; [`report`] writes the console, JSON and JUnit
 //!   reports;
 //! - [`transport`] is the only I/O: HTTP/1.1, WebSocket and TLS with wire transcripts;
@@ -41,6 +42,7 @@ pub mod engine;
 pub mod expected;
 pub mod expr;
 pub mod matcher;
+pub mod probe;
 pub mod report;
 pub mod run_command;
 pub mod runner;

@@ -1,6 +1,6 @@
 //! `conformance run` and `conformance list`.
 
-use crate::cli::{ListArgs, ListFormat, RunArgs, exit};
+use crate::cli::{ListArgs, ListFormat, RunArgs, ServerArgs, exit};
 use crate::engine::{RunSettings, Verdict};
 use crate::expected::Expected;
 use crate::matcher::Captures;
@@ -126,7 +126,7 @@ async fn run_async(args: &RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let settings = match settings(args) {
+    let settings = match settings(&args.server) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -142,8 +142,8 @@ async fn run_async(args: &RunArgs) -> u8 {
             }
         }
     }
-    let server = match &args.exec {
-        Some(command) => match start_server(args, command, &settings).await {
+    let server = match &args.server.exec {
+        Some(command) => match start_server(&args.server, command, &settings).await {
             Ok(server) => Some(server),
             Err(code) => return code,
         },
@@ -157,8 +157,8 @@ async fn run_async(args: &RunArgs) -> u8 {
 }
 
 /// `--exec` / `--ready`: starts the server and waits until it is ready.
-async fn start_server(
-    args: &RunArgs,
+pub(crate) async fn start_server(
+    args: &ServerArgs,
     command: &str,
     settings: &RunSettings,
 ) -> Result<ServerProcess, u8> {
@@ -201,15 +201,25 @@ async fn execute(
     };
     // Fail fast, with a clear message, when nothing listens there.
     if let Err(e) = server_process::accepts_connections(&settings.target).await {
-        eprintln!("error: target {} unreachable: {e}", args.target);
+        eprintln!("error: target {} unreachable: {e}", args.server.target);
         return exit::HARNESS;
+    }
+    let mut without = args.without.clone();
+    if let Some(path) = &args.profile {
+        match crate::probe::Profile::read(path) {
+            Ok(profile) => without.extend(profile.unsupported.into_keys()),
+            Err(e) => {
+                eprintln!("error: --profile {}: {e}", path.display());
+                return exit::USAGE;
+            }
+        }
     }
     let selection = Selection {
         suites: args.suite.clone(),
         eio: args.eio.clone(),
         run: args.run.clone(),
         skip: args.skip.clone(),
-        without: args.without.clone(),
+        without,
     };
     let total = suites.iter().map(|s| s.instances.len()).sum::<usize>();
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -227,7 +237,14 @@ async fn execute(
         }
     };
     let started = std::time::Instant::now();
-    let results = runner::run(suites, &selection, settings, args.parallel, &progress).await;
+    let results = runner::run(
+        suites,
+        &selection,
+        settings,
+        args.server.parallel,
+        &progress,
+    )
+    .await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -237,7 +254,7 @@ async fn execute(
     );
     for (kind, path) in reports {
         let text = if kind == "json" {
-            Ok(report::json(&results, &args.target, args.trace))
+            Ok(report::json(&results, &args.server.target, args.trace))
         } else {
             report::junit(&results)
         };
@@ -281,7 +298,7 @@ async fn execute(
     }
 }
 
-fn settings(args: &RunArgs) -> Result<RunSettings, u8> {
+pub(crate) fn settings(args: &ServerArgs) -> Result<RunSettings, u8> {
     // Parse with a sentinel default path to learn whether the user gave one.
     let mut target = Target::parse(&args.target, "/").map_err(|e| {
         eprintln!("error: --target {:?}: {e}", args.target);

@@ -144,7 +144,10 @@ fn the_three_official_suites() {
         Some("/engine.io/")
     );
     // Servers without Engine.IO v3 support skip the suite with `--without eio3`.
-    assert_eq!(suite(&suites, "eio3").defaults.requires, ["eio3"]);
+    assert_eq!(suite(&suites, "eio3").defaults.eio, [3]);
+    for instance in &suite(&suites, "eio3").instances {
+        assert_eq!(instance.requires[0], "eio3", "{}", instance.id);
+    }
     assert_eq!(
         suite(&suites, "eio4").defaults.path.as_deref(),
         Some("/engine.io/")
@@ -279,4 +282,33 @@ fn instances_expand_as_documented() {
         assert!(ids.contains(id), "no instance {id}: {ids:#?}");
     }
     assert!(!ids.contains("sio5/connect/invalid-handshake[transport=polling]"));
+}
+
+/// The capability probes load, each case shows something, and together they cover every
+/// capability a suite case requires (else `run --profile` could not mark it missing).
+#[test]
+fn the_probes_cover_every_required_capability() {
+    let file = fixtures_dir().join("../probe/capabilities.yaml");
+    let probes = scenario::load_suite_with(&file, &options())
+        .unwrap_or_else(|err| panic!("the probes do not load:\n{err}"));
+    let mut shown: Vec<&str> = Vec::new();
+    for case in &probes.cases {
+        assert!(
+            !case.provides.is_empty(),
+            "probe {} provides nothing",
+            case.id
+        );
+        shown.extend(case.provides.iter().map(String::as_str));
+    }
+    for suite in load() {
+        for instance in &suite.instances {
+            for capability in &instance.requires {
+                assert!(
+                    shown.contains(&capability.as_str()),
+                    "{} requires `{capability}`, which no probe shows",
+                    instance.id
+                );
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::error::Sink;
-use super::model::{Action, Case, CaseInstance, Fragment, Step, Suite};
+use super::model::{Action, Case, CaseInstance, Fragment, Step, Suite, Transport};
 
 /// Inlines every `use:` in `steps`, recursively; unknown fragments and cycles are reported at
 /// the `use:` step that causes them.
@@ -148,14 +148,31 @@ pub(super) fn instances(
             validate(&steps);
             validated.push(steps.clone());
         }
-        // Every instance needs its Engine.IO revision (`eio3`, `eio4`) besides the suite's
-        // and the case's capabilities.
-        let mut requires: Vec<String> = vec![format!("eio{eio}")];
-        for capability in suite.defaults.requires.iter().chain(&case.requires) {
-            if !requires.contains(capability) {
-                requires.push(capability.clone());
+        // Every instance needs its Engine.IO revision (`eio3`, `eio4`) and, with an `open`
+        // step, its transports, besides the suite's and the case's capabilities.
+        let requires = |transport: Option<Transport>| -> Vec<String> {
+            let transports: &[&str] = match transport {
+                None => &[],
+                Some(Transport::Polling) => &["polling"],
+                Some(Transport::Websocket) => &["websocket"],
+                Some(Transport::Upgrade) => &["polling", "websocket"],
+            };
+            let mut out: Vec<String> = vec![format!("eio{eio}")];
+            let named = transports.iter().map(|t| (*t).to_owned());
+            for capability in named.chain(
+                suite
+                    .defaults
+                    .requires
+                    .iter()
+                    .chain(&case.requires)
+                    .cloned(),
+            ) {
+                if !out.contains(&capability) {
+                    out.push(capability);
+                }
             }
-        }
+            out
+        };
         let axis_label = (axis.len() > 1).then(|| format!("eio={eio}"));
         let base = CaseInstance {
             id: case_id.clone(),
@@ -166,7 +183,8 @@ pub(super) fn instances(
             spec: case.spec.clone(),
             spec_base_url: suite.spec_base_url.clone(),
             official: case.official.clone(),
-            requires,
+            requires: requires(None),
+            provides: case.provides.clone(),
             serial: case.serial,
             heartbeat: case.heartbeat.unwrap_or(suite.defaults.heartbeat),
             transport: None,
@@ -198,6 +216,7 @@ pub(super) fn instances(
             out.push(CaseInstance {
                 id: format!("{case_id}[{}]", labels.join(",")),
                 transport: Some(*transport),
+                requires: requires(Some(*transport)),
                 ..base.clone()
             });
         }

@@ -275,6 +275,7 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
             spec: case.spec.0,
             level: case.level,
             requires: case.requires,
+            provides: case.provides,
             serial: case.serial,
             transports: case.transports,
             eio: case.eio,

@@ -80,6 +80,8 @@ pub struct Case {
     pub level: Option<Level>,
     /// Capabilities needed on top of the suite's.
     pub requires: Vec<String>,
+    /// Probe cases (`conformance probe`): the capabilities a PASS demonstrates.
+    pub provides: Vec<String>,
     /// Timing-sensitive: run alone.
     pub serial: bool,
     /// Transport axis override.
@@ -113,8 +115,11 @@ pub struct CaseInstance {
     pub spec_base_url: Option<String>,
     /// Official-suite titles.
     pub official: Vec<String>,
-    /// Suite and case capabilities, deduplicated, in order.
+    /// Capabilities, deduplicated, in order: the Engine.IO revision (`eio3`, `eio4`), the
+    /// transports of an `open` step (`polling`, `websocket`), then the suite's and the case's.
     pub requires: Vec<String>,
+    /// Probe cases: the capabilities a PASS demonstrates.
+    pub provides: Vec<String>,
     /// Run alone.
     pub serial: bool,
     /// Effective heartbeat mode.

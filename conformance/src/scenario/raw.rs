@@ -73,6 +73,8 @@ pub(super) struct RawCase {
     #[serde(default)]
     pub(super) requires: Vec<String>,
     #[serde(default)]
+    pub(super) provides: Vec<String>,
+    #[serde(default)]
     pub(super) serial: bool,
     pub(super) transports: Option<Vec<Transport>>,
     pub(super) eio: Option<Vec<u8>>,

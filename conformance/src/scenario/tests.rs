@@ -665,49 +665,30 @@ cases:
   - {id: no-open, title: t, steps: [{when: {eio: 3}, sleep: 1ms}, {sleep: 2ms}]}
 "#;
     let suite = parse(text).unwrap();
-    let ids: Vec<(&str, u8, &[String])> = suite
+    let ids: Vec<(&str, u8, String)> = suite
         .instances
         .iter()
         .map(|instance| {
             (
                 instance.id.as_str(),
                 instance.eio,
-                instance.requires.as_slice(),
+                instance.requires.join(","),
             )
         })
         .collect();
+    let expected = [
+        ("sio/both[eio=3,transport=polling]", 3, "eio3,polling"),
+        ("sio/both[eio=3,transport=websocket]", 3, "eio3,websocket"),
+        ("sio/both[eio=4,transport=polling]", 4, "eio4,polling"),
+        ("sio/both[eio=4,transport=websocket]", 4, "eio4,websocket"),
+        // one revision: no `eio=` in the id
+        ("sio/v4-only[transport=websocket]", 4, "eio4,websocket"),
+        ("sio/no-open[eio=3]", 3, "eio3"),
+        ("sio/no-open[eio=4]", 4, "eio4"),
+    ];
     assert_eq!(
         ids,
-        [
-            (
-                "sio/both[eio=3,transport=polling]",
-                3,
-                &["eio3".to_owned()][..]
-            ),
-            (
-                "sio/both[eio=3,transport=websocket]",
-                3,
-                &["eio3".to_owned()][..]
-            ),
-            (
-                "sio/both[eio=4,transport=polling]",
-                4,
-                &["eio4".to_owned()][..]
-            ),
-            (
-                "sio/both[eio=4,transport=websocket]",
-                4,
-                &["eio4".to_owned()][..]
-            ),
-            // one revision: no `eio=` in the id
-            (
-                "sio/v4-only[transport=websocket]",
-                4,
-                &["eio4".to_owned()][..]
-            ),
-            ("sio/no-open[eio=3]", 3, &["eio3".to_owned()][..]),
-            ("sio/no-open[eio=4]", 4, &["eio4".to_owned()][..]),
-        ]
+        expected.map(|(id, eio, requires)| (id, eio, requires.to_owned()))
     );
     // `when` drops the CONNECT send on v3, children included.
     let lines = |id: &str| -> Vec<u64> {

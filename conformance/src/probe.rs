@@ -1,0 +1,226 @@
+//! `conformance probe`: which capabilities a server has, found by running small probe cases
+//! (`fixtures/probe/capabilities.yaml`), written as a profile that `run --profile` reads.
+//!
+//! A probe case instance that PASSes demonstrates the capabilities its case `provides` (only
+//! those: an instance needs its revision and transport to run, but passing over WebSocket
+//! does not tell Engine.IO 3 from 4, so the probes say what they show). Probes run in two rounds: the
+//! cases without `requires` first (revisions, transports, the echo endpoint, the `auth` event
+//! every Socket.IO probe depends on), then the others with the capabilities the first round
+//! did not find declared missing, so that a server without `auth-echo` shows one cause rather
+//! than a dozen failed probes. A capability is supported when any instance demonstrates it;
+//! it is unsupported when the probe knows it and no instance does, with the first reason seen.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{ProbeArgs, exit};
+use crate::engine::{CaseResult, RunSettings, Verdict};
+use crate::run_command;
+use crate::runner::{self, Selection};
+use crate::scenario::{self, Suite};
+
+/// The profile's schema tag.
+pub const SCHEMA: &str = "conformance.profile/v1";
+
+/// What `probe` found: capability → evidence (the probe case that passed) or reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// The server probed.
+    pub target: String,
+    /// Capabilities shown, each with the probe instance that showed it.
+    pub supported: BTreeMap<String, String>,
+    /// Capabilities the probe knows but could not show, each with why.
+    pub unsupported: BTreeMap<String, String>,
+}
+
+impl Profile {
+    /// Reads a profile file.
+    ///
+    /// # Errors
+    /// Unreadable file, invalid YAML, or another schema.
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        let profile: Self = serde_saphyr::from_str(&text).map_err(|e| e.to_string())?;
+        if profile.schema != SCHEMA {
+            return Err(format!(
+                "unsupported schema `{}` (expected `{SCHEMA}`)",
+                profile.schema
+            ));
+        }
+        Ok(profile)
+    }
+
+    /// The profile shown by these probe results.
+    #[must_use]
+    pub fn from_results(target: &str, results: &[CaseResult]) -> Self {
+        let mut supported = BTreeMap::new();
+        let mut reasons: BTreeMap<String, String> = BTreeMap::new();
+        for result in results {
+            let instance = &result.instance;
+            if result.verdict == Verdict::Pass {
+                for capability in &instance.provides {
+                    supported
+                        .entry(capability.clone())
+                        .or_insert_with(|| instance.id.clone());
+                }
+            } else {
+                let why = result
+                    .findings
+                    .first()
+                    .map_or_else(|| result.verdict.to_string(), |f| f.message.clone());
+                for capability in &instance.provides {
+                    reasons
+                        .entry(capability.clone())
+                        .or_insert_with(|| format!("{} {}: {why}", result.verdict, instance.id));
+                }
+            }
+        }
+        reasons.retain(|capability, _| !supported.contains_key(capability));
+        Self {
+            schema: SCHEMA.to_owned(),
+            target: target.to_owned(),
+            supported,
+            unsupported: reasons,
+        }
+    }
+}
+
+/// The probe cases: `--probes`, else `fixtures/probe/capabilities.yaml` under the current
+/// directory, else the one of this source tree.
+fn probes_file(explicit: Option<&PathBuf>) -> PathBuf {
+    if let Some(file) = explicit {
+        return file.clone();
+    }
+    let local = PathBuf::from("fixtures/probe/capabilities.yaml");
+    if local.is_file() {
+        return local;
+    }
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/probe/capabilities.yaml"
+    ))
+}
+
+/// `conformance probe`.
+pub fn probe(args: &ProbeArgs) -> u8 {
+    let file = probes_file(args.probes.as_ref());
+    let suite = match scenario::load_suite_with(&file, &run_command::load_options()) {
+        Ok(suite) => suite,
+        Err(e) => {
+            for diagnostic in &e.diagnostics {
+                eprintln!("error: {diagnostic}");
+            }
+            return exit::USAGE;
+        }
+    };
+    let settings = match run_command::settings(&args.server) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return exit::HARNESS;
+        }
+    };
+    runtime.block_on(async {
+        let server = match &args.server.exec {
+            Some(command) => {
+                match run_command::start_server(&args.server, command, &settings).await {
+                    Ok(server) => Some(server),
+                    Err(code) => return code,
+                }
+            }
+            None => None,
+        };
+        let code = probe_and_write(args, &suite, &settings).await;
+        if let Some(server) = server {
+            server.stop().await;
+        }
+        code
+    })
+}
+
+async fn probe_and_write(args: &ProbeArgs, suite: &Suite, settings: &RunSettings) -> u8 {
+    if let Err(e) = crate::server_process::accepts_connections(&settings.target).await {
+        eprintln!("error: target {} unreachable: {e}", args.server.target);
+        return exit::HARNESS;
+    }
+    let suites = std::slice::from_ref(suite);
+    let quiet = |_: &CaseResult| {};
+    // Round 1: the probes that need nothing but their revision and transport.
+    let independent: Vec<String> = suite
+        .cases
+        .iter()
+        .filter(|case| case.requires.is_empty())
+        .map(|case| format!("{}/{}", suite.suite, case.id))
+        .collect();
+    let first = Selection {
+        run: independent.clone(),
+        ..Selection::default()
+    };
+    let mut results = runner::run(suites, &first, settings, args.server.parallel, &quiet).await;
+    results.retain(|r| r.verdict != Verdict::Skipped);
+    // Round 2: the others, with what round 1 did not show declared missing.
+    let found = Profile::from_results(&args.server.target, &results);
+    let second = Selection {
+        skip: independent,
+        without: found.unsupported.keys().cloned().collect(),
+        ..Selection::default()
+    };
+    let mut more = runner::run(suites, &second, settings, args.server.parallel, &quiet).await;
+    more.retain(|r| r.verdict != Verdict::Skipped);
+    for result in &mut more {
+        if result.verdict == Verdict::Unsupported
+            && let Some(finding) = result.findings.first_mut()
+        {
+            finding.message = format!("not probed: {}", finding.message);
+        }
+    }
+    results.extend(more);
+    let profile = Profile::from_results(&args.server.target, &results);
+
+    for (capability, evidence) in &profile.supported {
+        println!("yes  {capability:<22} {evidence}");
+    }
+    for (capability, reason) in &profile.unsupported {
+        println!("no   {capability:<22} {reason}");
+    }
+    println!(
+        "{} capabilities supported, {} unsupported",
+        profile.supported.len(),
+        profile.unsupported.len()
+    );
+    if let Some(path) = &args.out {
+        let text = match serde_saphyr::to_string(&profile) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("error: cannot write the profile: {e}");
+                return exit::HARNESS;
+            }
+        };
+        let header = format!(
+            "# Written by `conformance probe` ({} probe instances); `conformance run --profile`\n\
+             # treats every `unsupported` capability as `--without`.\n",
+            results.len()
+        );
+        if let Err(e) = std::fs::write(path, header + &text) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return exit::HARNESS;
+        }
+    }
+    if results.iter().any(|r| r.verdict == Verdict::Error) {
+        exit::HARNESS
+    } else {
+        exit::OK
+    }
+}
