@@ -125,13 +125,13 @@ status=0
 
 start_server "default"
 echo "==> run 1 of 2: every case on Engine.IO 4, against the default server"
-target/debug/conformance run --target "$url" --connect-timeout 1s --eio 4 \
+target/debug/conformance run --target "$url" --connect-timeout 1s --eio 4 --expect "$app/expected.yaml" \
   "${first_args[@]}" || status=$?
 
 start_server "ALLOW_EIO3=1" ALLOW_EIO3=1
 echo "==> run 2 of 2: every case on Engine.IO 3, against the server with ALLOW_EIO3=1"
 second=0
-target/debug/conformance run --target "$url" --connect-timeout 1s --eio 3 \
+target/debug/conformance run --target "$url" --connect-timeout 1s --eio 3 --expect "$app/expected.yaml" \
   "${second_args[@]}" || second=$?
 if [ "$status" = 0 ]; then status=$second; fi
 exit "$status"

@@ -374,8 +374,10 @@ impl Conn {
     }
 
     /// In automatic mode: answers a v4 server ping (WebSocket; the poller answers polling
-    /// pings itself) and swallows the server's pong to a v3 client ping. `true` when `item`
-    /// was heartbeat traffic.
+    /// pings itself), swallows the server's pong to a v3 client ping, and drops `noop`
+    /// packets, which carry nothing for a client (servers send them to end a poll, and some,
+    /// python-engineio, also over a freshly upgraded WebSocket). `true` when `item` was such
+    /// traffic.
     async fn answer_heartbeat(&mut self, item: &Item) -> bool {
         if self.heartbeat != Heartbeat::Auto {
             return false;
@@ -391,7 +393,7 @@ impl Conn {
                 }
                 true
             }
-            (Revision::V3, engineio::Packet::Pong(None)) => true,
+            (Revision::V3, engineio::Packet::Pong(None)) | (_, engineio::Packet::Noop) => true,
             _ => false,
         }
     }

@@ -158,7 +158,7 @@ pub enum Level {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Heartbeat {
-    /// The engine answers pings and hides them from `expect`.
+    /// The engine answers pings and hides them, their pongs and `noop` packets from `expect`.
     Auto,
     /// Pings reach the steps; nobody answers them automatically.
     Manual,
