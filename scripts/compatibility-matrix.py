@@ -76,9 +76,12 @@ def cell(key, case, expected):
 def transcript_lines(case):
     lines = []
     for event in case.get("transcript") or []:
-        what = event.get("detail") or json.dumps(event.get("data", ""), ensure_ascii=False)
-        if "data" in event and event.get("detail"):
-            what += " " + json.dumps(event["data"], ensure_ascii=False)
+        parts = [event.get("detail") or ""]
+        if "data" in event:
+            parts.append(json.dumps(event["data"], ensure_ascii=False))
+        if "hex" in event:
+            parts.append(f"<{event['hex']}>")
+        what = " ".join(p for p in parts if p)
         arrow = "->" if event["dir"] == "tx" else "<-"
         lines.append(f"+{event['t_ms']:.1f}ms  {event['conn']:<6} {arrow} {event['kind']:<10} {what}")
     return lines
