@@ -28,5 +28,5 @@ scripts/compatibility-matrix.py "$out_dir" \
   "node-socketio|Node socket.io 4.8.4|contract-apps/node-socketio/expected.yaml|$reports/node-socketio.json,$reports/node-socketio-eio3.json" \
   "node-socketio-2|Node socket.io 2.5.1|contract-apps/node-socketio-2/expected.yaml|$reports/node-socketio-2.json" \
   "python-socketio|python-socketio 5.14.3|contract-apps/python-socketio/expected.yaml|$reports/python-socketio.json" \
-  "socketioxide|socketioxide|contract-apps/socketioxide/expected.yaml|$reports/socketioxide.json"
+  "socketioxide|socketioxide 0.18.9|contract-apps/socketioxide/expected.yaml|$reports/socketioxide.json"
 echo "==> wrote $out_dir/compatibility.md and $out_dir/compatibility/*.md"
