@@ -113,9 +113,34 @@ fn spec_lines(result: &CaseResult) -> Vec<String> {
 /// `N passed, N failed`.
 pub fn console(results: &[CaseResult], trace: Trace, elapsed: Duration) -> String {
     let mut out = String::new();
+    // UNSUPPORTED cases are listed once per reason (a missing capability typically concerns
+    // dozens of cases), the others one by one.
+    let mut unsupported: Vec<(&str, Vec<&str>)> = Vec::new();
+    for result in results.iter().filter(|r| r.verdict == Verdict::Unsupported) {
+        let reason = result.findings.first().map_or("", |f| f.message.as_str());
+        match unsupported.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, ids)) => ids.push(&result.instance.id),
+            None => unsupported.push((reason, vec![&result.instance.id])),
+        }
+    }
+    for (reason, ids) in &unsupported {
+        let _ = writeln!(
+            out,
+            "UNSUPPORTED {} case{}: {reason} ({}{})\n",
+            ids.len(),
+            if ids.len() == 1 { "" } else { "s" },
+            ids[0],
+            if ids.len() > 1 { ", …" } else { "" }
+        );
+    }
     let mut shown: Vec<&CaseResult> = results
         .iter()
-        .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skipped))
+        .filter(|r| {
+            !matches!(
+                r.verdict,
+                Verdict::Pass | Verdict::Skipped | Verdict::Unsupported
+            )
+        })
         .collect();
     shown.sort_by_key(|r| std::cmp::Reverse(rank(r.verdict)));
     for result in shown {

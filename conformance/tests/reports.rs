@@ -88,6 +88,32 @@ fn console_lists_failures_first_and_ends_with_the_closing_line() {
 }
 
 #[test]
+fn console_groups_unsupported_cases_by_reason() {
+    let mut results = results();
+    for (result, capability) in results.iter_mut().zip(["eio4", "eio4", "rooms"]) {
+        result.verdict = Verdict::Unsupported;
+        result.findings = vec![Finding {
+            verdict: Verdict::Unsupported,
+            line: result.instance.line,
+            message: format!("the target lacks capability `{capability}`"),
+            expected: None,
+            actual: None,
+            timing: false,
+        }];
+    }
+    let text = report::console(&results, Trace::None, Duration::from_secs(1));
+    assert!(
+        text.contains("UNSUPPORTED 2 cases: the target lacks capability `eio4` (demo/a, …)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("UNSUPPORTED 1 case: the target lacks capability `rooms` (demo/c)"),
+        "{text}"
+    );
+    assert!(!text.contains("demo/b"), "one line per reason: {text}");
+}
+
+#[test]
 fn json_report_has_the_schema_and_every_case() {
     let json: serde_json::Value =
         serde_json::from_str(&report::json(&results(), "http://t", Trace::None)).unwrap();
