@@ -13,6 +13,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// The target is unreachable, or the harness failed.
     pub const HARNESS: u8 = 3;
+    /// `--known-failing`: no new failure, but an entry went stale (its cases pass now).
+    pub const STALE_BASELINE: u8 = 4;
 }
 
 /// Conformance runner and codec tools for the Engine.IO / Socket.IO wire protocol.
@@ -86,6 +88,11 @@ pub struct RunArgs {
     /// verdicts are exactly these (unlisted cases PASS), and fails on any difference.
     #[arg(long, value_name = "FILE")]
     pub expect: Option<std::path::PathBuf>,
+    /// A baseline of accepted failures (`conformance.known-failing/v1`: case or step
+    /// patterns, reason, optional expiry): only other failures fail the run (exit 1), as does
+    /// an expired entry; an entry whose cases all pass is stale (exit 4).
+    #[arg(long, value_name = "FILE", conflicts_with = "expect")]
+    pub known_failing: Option<std::path::PathBuf>,
 }
 
 /// The server under test and how to talk to it (`run`, `probe`).

@@ -36,6 +36,7 @@
 //! # Ok::<(), String>(())
 //! ```
 
+pub mod baseline;
 pub mod cli;
 pub mod codec_commands;
 pub mod engine;

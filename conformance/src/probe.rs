@@ -11,7 +11,7 @@
 //! it is unsupported when the probe knows it and no instance does, with the first reason seen.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -39,13 +39,12 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// Reads a profile file.
+    /// Parses a profile file.
     ///
     /// # Errors
-    /// Unreadable file, invalid YAML, or another schema.
-    pub fn read(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-        let profile: Self = serde_saphyr::from_str(&text).map_err(|e| e.to_string())?;
+    /// Invalid YAML, or another schema.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let profile: Self = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
         if profile.schema != SCHEMA {
             return Err(format!(
                 "unsupported schema `{}` (expected `{SCHEMA}`)",

@@ -1,5 +1,6 @@
 //! `conformance run` and `conformance list`.
 
+use crate::baseline::Baseline;
 use crate::cli::{ListArgs, ListFormat, RunArgs, ServerArgs, exit};
 use crate::engine::{RunSettings, Verdict};
 use crate::expected::Expected;
@@ -130,18 +131,11 @@ async fn run_async(args: &RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let mut reports = Vec::new();
-    for spec in &args.report {
-        match spec.split_once('=') {
-            Some((kind @ ("json" | "junit"), path)) => {
-                reports.push((kind.to_owned(), PathBuf::from(path)))
-            }
-            _ => {
-                eprintln!("error: --report {spec:?}: expected json=PATH or junit=PATH");
-                return exit::USAGE;
-            }
-        }
-    }
+    // Every input file is read before the server starts: a usage error costs nothing.
+    let inputs = match Inputs::read(args, &suites) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
     let server = match &args.server.exec {
         Some(command) => match start_server(&args.server, command, &settings).await {
             Ok(server) => Some(server),
@@ -149,7 +143,7 @@ async fn run_async(args: &RunArgs) -> u8 {
         },
         None => None,
     };
-    let code = execute(args, &suites, &settings, &reports).await;
+    let code = execute(args, &suites, &settings, inputs).await;
     if let Some(server) = server {
         server.stop().await;
     }
@@ -179,48 +173,83 @@ pub(crate) async fn start_server(
         })
 }
 
-/// The run itself, once the target is up.
-async fn execute(
-    args: &RunArgs,
-    suites: &[Suite],
-    settings: &RunSettings,
-    reports: &[(String, PathBuf)],
-) -> u8 {
-    let expected = match &args.expect {
-        Some(path) => match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| Expected::parse(&text))
-        {
-            Ok(expected) => Some(expected),
-            Err(e) => {
-                eprintln!("error: --expect {}: {e}", path.display());
-                return exit::USAGE;
+/// What a run reads besides the fixtures: report destinations, the expected results or the
+/// baseline to judge by, and which cases to run.
+struct Inputs {
+    reports: Vec<(String, PathBuf)>,
+    expected: Option<Expected>,
+    baseline: Option<Baseline>,
+    selection: Selection,
+}
+
+impl Inputs {
+    fn read(args: &RunArgs, suites: &[Suite]) -> Result<Self, u8> {
+        let mut reports = Vec::new();
+        for spec in &args.report {
+            match spec.split_once('=') {
+                Some((kind @ ("json" | "junit"), path)) => {
+                    reports.push((kind.to_owned(), PathBuf::from(path)));
+                }
+                _ => {
+                    eprintln!("error: --report {spec:?}: expected json=PATH or junit=PATH");
+                    return Err(exit::USAGE);
+                }
             }
-        },
-        None => None,
-    };
+        }
+        let expected = read_input("expect", args.expect.as_ref(), Expected::parse)?;
+        let baseline = read_input("known-failing", args.known_failing.as_ref(), |text| {
+            Baseline::parse(text, suites)
+        })?;
+        let profile = read_input("profile", args.profile.as_ref(), |text| {
+            crate::probe::Profile::parse(text)
+        })?;
+        let mut without = args.without.clone();
+        without.extend(profile.into_iter().flat_map(|p| p.unsupported.into_keys()));
+        Ok(Self {
+            reports,
+            expected,
+            baseline,
+            selection: Selection {
+                suites: args.suite.clone(),
+                eio: args.eio.clone(),
+                run: args.run.clone(),
+                skip: args.skip.clone(),
+                without,
+            },
+        })
+    }
+}
+
+/// Reads and parses the file given to `--flag`, if any; a usage error names the flag.
+fn read_input<T>(
+    flag: &str,
+    path: Option<&PathBuf>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, u8> {
+    let Some(path) = path else { return Ok(None) };
+    std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| parse(&text))
+        .map(Some)
+        .map_err(|e| {
+            eprintln!("error: --{flag} {}: {e}", path.display());
+            exit::USAGE
+        })
+}
+
+/// The run itself, once the target is up.
+async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, inputs: Inputs) -> u8 {
+    let Inputs {
+        reports,
+        expected,
+        baseline,
+        selection,
+    } = inputs;
     // Fail fast, with a clear message, when nothing listens there.
     if let Err(e) = server_process::accepts_connections(&settings.target).await {
         eprintln!("error: target {} unreachable: {e}", args.server.target);
         return exit::HARNESS;
     }
-    let mut without = args.without.clone();
-    if let Some(path) = &args.profile {
-        match crate::probe::Profile::read(path) {
-            Ok(profile) => without.extend(profile.unsupported.into_keys()),
-            Err(e) => {
-                eprintln!("error: --profile {}: {e}", path.display());
-                return exit::USAGE;
-            }
-        }
-    }
-    let selection = Selection {
-        suites: args.suite.clone(),
-        eio: args.eio.clone(),
-        run: args.run.clone(),
-        skip: args.skip.clone(),
-        without,
-    };
     let total = suites.iter().map(|s| s.instances.len()).sum::<usize>();
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(total as u64);
@@ -252,7 +281,7 @@ async fn execute(
         "{}",
         report::console(&results, args.trace, started.elapsed())
     );
-    for (kind, path) in reports {
+    for (kind, path) in &reports {
         let text = if kind == "json" {
             Ok(report::json(&results, &args.server.target, args.trace))
         } else {
@@ -290,10 +319,59 @@ async fn execute(
         } else {
             exit::FAILURES
         }
+    } else if let Some(baseline) = baseline {
+        judge_baseline(&baseline, &results, args)
     } else if summary.fail > 0 || (args.strict && summary.non_strict > 0) {
         exit::FAILURES
     } else {
         let _ = Verdict::Pass;
+        exit::OK
+    }
+}
+
+/// Prints what a `--known-failing` baseline says about the results; the exit code.
+fn judge_baseline(
+    baseline: &Baseline,
+    results: &[crate::engine::CaseResult],
+    args: &RunArgs,
+) -> u8 {
+    let outcome = baseline.judge(results, args.strict, crate::baseline::today());
+    for id in &outcome.new_failures {
+        println!("NEW FAILURE {id}: not in the baseline");
+    }
+    for &index in &outcome.expired {
+        let entry = &baseline.entries[index];
+        println!(
+            "EXPIRED     `{}` (expires {}): {}",
+            entry.case,
+            entry.expires.as_deref().unwrap_or_default(),
+            entry.reason
+        );
+    }
+    for &index in &outcome.stale {
+        let entry = &baseline.entries[index];
+        println!(
+            "STALE       `{}`: every case it matches passes now; remove the entry ({})",
+            entry.case, entry.reason
+        );
+    }
+    let file = args
+        .known_failing
+        .as_deref()
+        .unwrap_or(std::path::Path::new("-"));
+    println!(
+        "known failing ({}): {} known, {} new failures, {} expired, {} stale",
+        file.display(),
+        outcome.known.len(),
+        outcome.new_failures.len(),
+        outcome.expired.len(),
+        outcome.stale.len()
+    );
+    if !outcome.new_failures.is_empty() || !outcome.expired.is_empty() {
+        exit::FAILURES
+    } else if !outcome.stale.is_empty() {
+        exit::STALE_BASELINE
+    } else {
         exit::OK
     }
 }

@@ -341,6 +341,11 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
     sink.finish(suite)
 }
 
+/// Visits every step of `steps`, children of `repeat` and `unordered` included, in order.
+pub fn walk_steps<'a>(steps: &'a [Step], visit: &mut dyn FnMut(&'a Step)) {
+    expand::walk(steps, visit);
+}
+
 impl Suite {
     /// The instance with this full id.
     #[must_use]
