@@ -39,6 +39,9 @@ pub enum Command {
     /// Find which capabilities (Engine.IO revisions, transports, namespaces, contract
     /// handlers) a server has; write them as a profile for `run --profile`.
     Probe(Box<ProbeArgs>),
+    /// Run the same cases against two servers and report where their behaviour differs,
+    /// verdicts and wire traffic (exit 0: none, 1: differences).
+    Diff(Box<DiffArgs>),
     /// List the cases: id, level, spec reference.
     List(ListArgs),
 }
@@ -96,12 +99,31 @@ pub struct RunArgs {
 }
 
 /// The server under test and how to talk to it (`run`, `probe`).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
     /// The server: `http://host:port` or `https://…`, optionally with a path that replaces
     /// the suites' default paths (`/engine.io/`, `/socket.io/`).
     #[arg(long)]
     pub target: String,
+    /// How the runner talks to the server.
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Start the server under test with this shell command before the run and stop it (its
+    /// whole process group) after; it must listen where `--target` points.
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+    /// With `--exec`: the server is ready when this URL answers a GET with 2xx (default: when
+    /// the target accepts connections).
+    #[arg(long, value_name = "URL", requires = "exec")]
+    pub ready: Option<String>,
+    /// With `--exec`: the longest wait for the server to be ready.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub ready_timeout: String,
+}
+
+/// How the runner talks to a server: headers, TLS, deadlines, parallelism.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
     /// Extra request header `Name: value` (repeatable).
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
@@ -127,17 +149,36 @@ pub struct ServerArgs {
     /// Cases run at once (timing-sensitive cases always run alone).
     #[arg(long, default_value_t = 4)]
     pub parallel: usize,
-    /// Start the server under test with this shell command before the run and stop it (its
-    /// whole process group) after; it must listen where `--target` points.
-    #[arg(long, value_name = "CMD")]
-    pub exec: Option<String>,
-    /// With `--exec`: the server is ready when this URL answers a GET with 2xx (default: when
-    /// the target accepts connections).
-    #[arg(long, value_name = "URL", requires = "exec")]
-    pub ready: Option<String>,
-    /// With `--exec`: the longest wait for the server to be ready.
-    #[arg(long, default_value = "30s", value_name = "DURATION")]
-    pub ready_timeout: String,
+}
+
+/// Options of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The two servers, A then B (give `--target` twice).
+    #[arg(long = "target", required = true, num_args = 1)]
+    pub target: Vec<String>,
+    /// Timeouts, headers, TLS, parallelism, as for `run` (no `--exec`: start both servers
+    /// first).
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Fixture directory.
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<std::path::PathBuf>,
+    /// Only these suites (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub suite: Vec<String>,
+    /// Only instances on these Engine.IO revisions (comma-separated: 3,4).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(3..=4))]
+    pub eio: Vec<u8>,
+    /// Only cases whose id matches this glob; repeatable.
+    #[arg(long)]
+    pub run: Vec<String>,
+    /// Skip cases whose id matches this glob; repeatable.
+    #[arg(long)]
+    pub skip: Vec<String>,
+    /// Neither server has this capability (its cases are not compared).
+    #[arg(long, value_name = "CAPABILITY")]
+    pub without: Vec<String>,
 }
 
 /// Options of `probe`.
@@ -222,6 +263,7 @@ pub fn run(cli: Cli) -> u8 {
         }
         Command::Run(args) => return crate::run_command::run(args),
         Command::Probe(args) => return crate::probe::probe(args),
+        Command::Diff(args) => return crate::diff::diff(args),
         Command::List(args) => return crate::run_command::list(args),
     };
     match result {

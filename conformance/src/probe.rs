@@ -167,7 +167,14 @@ async fn probe_and_write(args: &ProbeArgs, suite: &Suite, settings: &RunSettings
         run: independent.clone(),
         ..Selection::default()
     };
-    let mut results = runner::run(suites, &first, settings, args.server.parallel, &quiet).await;
+    let mut results = runner::run(
+        suites,
+        &first,
+        settings,
+        args.server.client.parallel,
+        &quiet,
+    )
+    .await;
     results.retain(|r| r.verdict != Verdict::Skipped);
     // Round 2: the others, with what round 1 did not show declared missing.
     let found = Profile::from_results(&args.server.target, &results);
@@ -176,7 +183,14 @@ async fn probe_and_write(args: &ProbeArgs, suite: &Suite, settings: &RunSettings
         without: found.unsupported.keys().cloned().collect(),
         ..Selection::default()
     };
-    let mut more = runner::run(suites, &second, settings, args.server.parallel, &quiet).await;
+    let mut more = runner::run(
+        suites,
+        &second,
+        settings,
+        args.server.client.parallel,
+        &quiet,
+    )
+    .await;
     more.retain(|r| r.verdict != Verdict::Skipped);
     for result in &mut more {
         if result.verdict == Verdict::Unsupported

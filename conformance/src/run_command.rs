@@ -21,7 +21,7 @@ pub fn load_options() -> LoadOptions {
 
 /// The fixture directory: `--fixtures`, else `fixtures/conformance` under the current
 /// directory, else the one shipped in this source tree.
-fn fixtures_dir(explicit: Option<&PathBuf>) -> PathBuf {
+pub(crate) fn fixtures_dir(explicit: Option<&PathBuf>) -> PathBuf {
     if let Some(dir) = explicit {
         return dir.clone();
     }
@@ -35,7 +35,11 @@ fn fixtures_dir(explicit: Option<&PathBuf>) -> PathBuf {
     ))
 }
 
-fn load(explicit: Option<&PathBuf>) -> Result<Vec<Suite>, u8> {
+/// Loads the suites of `--fixtures` (or the default directory); errors are printed.
+///
+/// # Errors
+/// [`exit::USAGE`] when a fixture does not load.
+pub fn load_suites(explicit: Option<&PathBuf>) -> Result<Vec<Suite>, u8> {
     let dir = fixtures_dir(explicit);
     scenario::load_dir_with(&dir, &load_options()).map_err(|e| {
         for diagnostic in &e.diagnostics {
@@ -60,7 +64,7 @@ fn duration(flag: &str, text: &str) -> Result<Duration, u8> {
 
 /// `conformance list`.
 pub fn list(args: &ListArgs) -> u8 {
-    let suites = match load(args.fixtures.as_ref()) {
+    let suites = match load_suites(args.fixtures.as_ref()) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -123,7 +127,7 @@ pub fn run(args: &RunArgs) -> u8 {
 }
 
 async fn run_async(args: &RunArgs) -> u8 {
-    let suites = match load(args.fixtures.as_ref()) {
+    let suites = match load_suites(args.fixtures.as_ref()) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -270,7 +274,7 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
         suites,
         &selection,
         settings,
-        args.server.parallel,
+        args.server.client.parallel,
         &progress,
     )
     .await;
@@ -383,20 +387,20 @@ pub(crate) fn settings(args: &ServerArgs) -> Result<RunSettings, u8> {
         exit::USAGE
     })?;
     let explicit_path = target.path != "/";
-    for header in &args.headers {
+    for header in &args.client.headers {
         target.add_header_arg(header).map_err(|e| {
             eprintln!("error: --header {header:?}: {e}");
             exit::USAGE
         })?;
     }
-    target.insecure = args.insecure;
-    target.ca_file.clone_from(&args.ca_file);
+    target.insecure = args.client.insecure;
+    target.ca_file.clone_from(&args.client.ca_file);
     Ok(RunSettings {
         target,
         explicit_path,
-        timeout: duration("timeout", &args.timeout)?,
-        slack: duration("timing-slack", &args.timing_slack)?,
-        connect_timeout: duration("connect-timeout", &args.connect_timeout)?,
-        max_case_duration: duration("max-case-duration", &args.max_case_duration)?,
+        timeout: duration("timeout", &args.client.timeout)?,
+        slack: duration("timing-slack", &args.client.timing_slack)?,
+        connect_timeout: duration("connect-timeout", &args.client.connect_timeout)?,
+        max_case_duration: duration("max-case-duration", &args.client.max_case_duration)?,
     })
 }
