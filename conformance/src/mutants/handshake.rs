@@ -1,0 +1,111 @@
+//! Which session a request is for, checked in the reference's order (transport, sid,
+//! method, WebSocket without upgrade, protocol version), and the open packet.
+
+use super::Mutant;
+use super::http::{Request, Response};
+use super::session::{Eio, Endpoint, Session};
+use sio_codec::engineio::{self, Handshake, PacketBuf};
+use std::sync::Arc;
+
+/// What a valid request is for.
+#[derive(Debug)]
+pub(crate) enum Target {
+    /// A handshake: a new session of this revision.
+    New(Eio),
+    /// A request of an open session.
+    Existing(Arc<Session>),
+}
+
+/// Why a request is refused: the reference's error codes and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    UnknownTransport,
+    UnknownSid,
+    BadHandshakeMethod,
+    BadRequest,
+    UnsupportedVersion,
+}
+
+impl Refusal {
+    fn code(self) -> u8 {
+        match self {
+            Self::UnknownTransport => 0,
+            Self::UnknownSid => 1,
+            Self::BadHandshakeMethod => 2,
+            Self::BadRequest => 3,
+            Self::UnsupportedVersion => 5,
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Self::UnknownTransport => "Transport unknown",
+            Self::UnknownSid => "Session ID unknown",
+            Self::BadHandshakeMethod => "Bad handshake method",
+            Self::BadRequest => "Bad request",
+            Self::UnsupportedVersion => "Unsupported protocol version",
+        }
+    }
+
+    /// The answer to a polling request: `400 {"code":N,"message":"…"}`.
+    pub(crate) fn polling_response(self) -> Response {
+        Response::engine_error(400, self.code(), self.message())
+    }
+
+    /// The answer to a WebSocket upgrade request: a plain 400 with the message.
+    pub(crate) fn websocket_response(self) -> Response {
+        Response::new(400, "text/html", self.message())
+    }
+}
+
+/// Checks a request against the endpoint's sessions.
+pub(crate) fn check(request: &Request, endpoint: &Endpoint) -> Result<Target, Refusal> {
+    let settings = &endpoint.settings;
+    let websocket = request.is_websocket_upgrade();
+    match request.query.get("transport") {
+        Some("polling") if !websocket => {}
+        Some("websocket") => {}
+        Some("polling") => return Err(Refusal::BadRequest),
+        _ => return Err(Refusal::UnknownTransport),
+    }
+    if let Some(sid) = request.query.get("sid") {
+        return endpoint
+            .find(sid)
+            .map(Target::Existing)
+            .ok_or(Refusal::UnknownSid);
+    }
+    if request.method != "GET" && !settings.has(Mutant::HandshakeAnyMethod) {
+        return Err(Refusal::BadHandshakeMethod);
+    }
+    if request.query.get("transport") == Some("websocket") && !websocket {
+        return Err(Refusal::BadRequest);
+    }
+    match request.query.get("EIO") {
+        Some("4") => Ok(Target::New(Eio::V4)),
+        Some("3") if settings.allow_eio3 => Ok(Target::New(Eio::V3)),
+        Some("3") => Err(Refusal::UnsupportedVersion),
+        _ if settings.has(Mutant::MissingEioAccepted) => Ok(Target::New(Eio::V4)),
+        _ => Err(Refusal::UnsupportedVersion),
+    }
+}
+
+/// The open packet of `session`: `upgrades` is `["websocket"]` for a polling session.
+pub(crate) fn open_packet(session: &Session, polling: bool) -> PacketBuf {
+    let settings = session.settings();
+    let upgrades: &[&str] = if polling || settings.has(Mutant::UpgradesOnWebsocket) {
+        &["websocket"]
+    } else {
+        &[]
+    };
+    let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let max_payload = (!settings.has(Mutant::NoMaxPayload))
+        .then(|| u64::try_from(settings.max_payload).unwrap_or(u64::MAX));
+    let handshake = Handshake::new(
+        &session.sid,
+        upgrades,
+        millis(settings.ping_interval),
+        millis(settings.ping_timeout),
+        max_payload,
+    );
+    PacketBuf::from(&engineio::Packet::Open(handshake))
+}

@@ -1,0 +1,178 @@
+//! Mutant servers and the kill matrix.
+//!
+//! `conformance mutants serve --mutant NAME` runs a small built-in Engine.IO / Socket.IO server
+//! (tokio + this repository's codec) that implements the contract of docs/contract.md and
+//! behaves like the reference server, except for one deliberate defect ([`Mutant`]).
+//! `--mutant none` is the clean server, which passes every case. `conformance mutants matrix`
+//! runs every suite against every mutant and writes which cases kill which mutant: a mutant
+//! that no case kills is a hole in the suites.
+//!
+//! Where the clean server departs from the reference on purpose (each time so that a
+//! conformance case passes strictly): a close packet over WebSocket closes the session (the
+//! reference ignores it), a missing or unknown `EIO` is refused even though Engine.IO v3 is
+//! served (the reference serves it as v3), and Socket.IO v4 ERROR payloads are strings (the
+//! reference sends v4 clients an object for an unknown namespace). It also does not refuse a
+//! second POST while one is in flight (the reference closes the session).
+//!
+//! The pieces, named after what they implement: [`server`] (TCP, routing), `http` (one
+//! request, one response), `handshake` (request checks, open packet), `session` (Engine.IO
+//! session state and heartbeat), `polling` and `websocket` (the transports), `echo`
+//! (`/engine.io/`), `socketio` (`/socket.io/`), `namespace` (namespaces, rooms and the
+//! contract's handlers), `packet` (encoding what the server sends), [`matrix`].
+
+mod echo;
+mod handshake;
+mod http;
+mod ids;
+pub mod matrix;
+mod mutant;
+mod namespace;
+mod packet;
+mod polling;
+pub mod server;
+mod session;
+mod settings;
+mod socketio;
+mod websocket;
+
+pub use mutant::Mutant;
+pub use settings::Settings;
+
+use crate::cli::exit;
+use clap::{Args, Subcommand};
+use std::sync::{Mutex, MutexGuard};
+
+/// Options of `mutants`.
+#[derive(Debug, Args)]
+pub struct MutantsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: MutantsCommand,
+}
+
+/// The subcommands of `mutants`.
+#[derive(Debug, Subcommand)]
+pub enum MutantsCommand {
+    /// Run the built-in contract server with one deliberate defect (`none`: the clean server).
+    Serve(ServeArgs),
+    /// Run every suite against every mutant and write the kill matrix (markdown).
+    Matrix(matrix::MatrixArgs),
+    /// List the mutants and their defects.
+    List,
+}
+
+/// Options of `mutants serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The defect (`none` or `clean` for the clean server; `mutants list` shows them all).
+    #[arg(long, default_value = "none", value_parser = parse_mutant)]
+    pub mutant: Mutant,
+    /// Port to listen on (0: any free port); default `PORT` from the environment, else 3000.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to listen on; default `HOST` from the environment, else 127.0.0.1.
+    #[arg(long)]
+    pub host: Option<String>,
+}
+
+/// Parses a mutant name for clap.
+///
+/// # Errors
+/// An unknown name, with the list of known ones.
+pub fn parse_mutant(name: &str) -> Result<Mutant, String> {
+    Mutant::from_name(name).ok_or_else(|| {
+        let names: Vec<_> = Mutant::ALL.iter().map(|m| m.name()).collect();
+        format!("unknown mutant `{name}`; known: {}", names.join(", "))
+    })
+}
+
+/// `conformance mutants …`.
+pub fn run(args: &MutantsArgs) -> u8 {
+    match &args.command {
+        MutantsCommand::Serve(serve_args) => serve(serve_args),
+        MutantsCommand::Matrix(matrix_args) => matrix::matrix(matrix_args),
+        MutantsCommand::List => {
+            for mutant in Mutant::ALL {
+                println!("{:<34} {}", mutant.name(), mutant.description());
+            }
+            exit::OK
+        }
+    }
+}
+
+/// `mutants serve`: listen, print `listening on http://HOST:PORT`, serve until SIGTERM or
+/// SIGINT, then close every session and exit 0.
+fn serve(args: &ServeArgs) -> u8 {
+    let settings = match Settings::from_env(args.mutant) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let host = args
+        .host
+        .clone()
+        .or_else(|| std::env::var("HOST").ok())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let port = match args.port {
+        Some(port) => port,
+        None => match std::env::var("PORT").map(|p| p.parse::<u16>()) {
+            Err(_) => 3000,
+            Ok(Ok(port)) => port,
+            Ok(Err(e)) => {
+                eprintln!("error: PORT: {e}");
+                return exit::USAGE;
+            }
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return exit::HARNESS;
+        }
+    };
+    runtime.block_on(async {
+        let server = match server::start(&format!("{host}:{port}"), settings).await {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!("error: cannot listen on {host}:{port}: {e}");
+                return exit::HARNESS;
+            }
+        };
+        println!("listening on http://{host}:{}", server.addr().port());
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        stop_signal().await;
+        server.stop().await;
+        exit::OK
+    })
+}
+
+/// SIGTERM or SIGINT.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Locks a mutex, also when another thread panicked while holding it (the state stays
+/// usable: every critical section leaves it consistent).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

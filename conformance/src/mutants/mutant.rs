@@ -1,0 +1,195 @@
+//! The deliberate defects. Each [`Mutant`] switches on exactly one defect of the built-in
+//! server; [`Mutant::None`] is the clean server. The doc line of each variant is also its
+//! description in `conformance mutants list` and in the kill matrix.
+
+/// Declares the enum, its names and its descriptions from one list (the doc comment of a
+/// variant is its description, so the two cannot drift apart).
+macro_rules! mutants {
+    ($( #[doc = $doc:literal] $variant:ident = $name:literal, )*) => {
+        /// One deliberate defect of the built-in server.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Mutant {
+            $( #[doc = $doc] $variant, )*
+        }
+
+        impl Mutant {
+            /// Every mutant, the clean server ([`Mutant::None`]) first.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),*];
+
+            /// The command-line name (`--mutant NAME`).
+            pub const fn name(self) -> &'static str {
+                match self { $(Self::$variant => $name),* }
+            }
+
+            /// One line: what is wrong with this mutant.
+            pub fn description(self) -> &'static str {
+                match self { $(Self::$variant => $doc.trim()),* }
+            }
+        }
+    };
+}
+
+mutants! {
+    /// No defect: the clean server, which passes every case.
+    None = "none",
+
+    // ---------------------------------------------------------------- Engine.IO handshake
+    /// A handshake with POST or PUT instead of GET opens a session.
+    HandshakeAnyMethod = "handshake-any-method",
+    /// A request without `EIO` (or with an unknown value) is served as Engine.IO v4.
+    MissingEioAccepted = "missing-eio-accepted",
+    /// The open packet has no `maxPayload`.
+    NoMaxPayload = "no-max-payload",
+    /// The open packet of a WebSocket-only session offers the `websocket` upgrade.
+    UpgradesOnWebsocket = "upgrades-on-websocket",
+    /// A request for an unknown session id is answered 200 (a close packet, or `ok`).
+    UnknownSidOk = "unknown-sid-ok",
+    /// A POST is answered 200 with an empty body instead of `ok`.
+    PostWithoutOk = "post-without-ok",
+
+    // ---------------------------------------------------------------- Engine.IO polling
+    /// A second concurrent GET is not refused: both wait for data.
+    ConcurrentGet = "concurrent-get",
+    /// A GET response carrying several packets loses the last one.
+    DropLastPacket = "drop-last-packet",
+    /// A pending GET aborted by the client leaves the session open.
+    CancelledGetIgnored = "cancelled-get-ignored",
+    /// An Engine.IO packet that does not decode (POST body or frame) does not close the session.
+    MalformedEioKept = "malformed-eio-kept",
+    /// A close packet sent over WebSocket is ignored (as the reference does).
+    CloseIgnoredOnWebsocket = "close-ignored-on-websocket",
+    /// Binary messages go out over WebSocket as `b<base64>` text frames.
+    BinaryAsTextOnWebsocket = "binary-as-text-on-websocket",
+    /// Engine.IO v3 polling sends XHR2 binary payloads even to clients that asked for `b64=1`.
+    Xhr2ForB64Clients = "xhr2-for-b64-clients",
+
+    // ---------------------------------------------------------------- heartbeat
+    /// The server never sends a ping (Engine.IO v4).
+    NeverPing = "never-ping",
+    /// Pings come at twice the announced `pingInterval`.
+    SlowPing = "slow-ping",
+    /// A ping that gets no pong never closes the session.
+    PongTimeoutIgnored = "pong-timeout-ignored",
+    /// A missing pong closes the session after half the announced `pingTimeout`.
+    EarlyPingTimeout = "early-ping-timeout",
+    /// Engine.IO v3 sessions get server pings too (the v4 heartbeat direction).
+    V3ServerPings = "v3-server-pings",
+
+    // ---------------------------------------------------------------- upgrade
+    /// The upgrade probe `2probe` is not answered with `3probe`.
+    NoProbeAnswer = "no-probe-answer",
+    /// The pending GET is not released with a noop while the upgrade is probed.
+    NoNoopOnUpgrade = "no-noop-on-upgrade",
+    /// Polling requests are still answered after the session upgraded to WebSocket.
+    PollingAfterUpgrade = "polling-after-upgrade",
+    /// A second WebSocket for an already upgraded session is accepted and kept open.
+    SecondWebsocketAccepted = "second-websocket-accepted",
+
+    // ---------------------------------------------------------------- Engine.IO v3 framing
+    /// Engine.IO v3 payload lengths count UTF-8 bytes instead of UTF-16 code units.
+    V3ByteLengths = "v3-byte-lengths",
+    /// Engine.IO v3 binary WebSocket frames lack the `0x04` type byte.
+    V3NoBinaryTypeByte = "v3-no-binary-type-byte",
+    /// The JSONP parameter `j` is ignored: plain payloads instead of `___eio[j]("…");`.
+    JsonpIgnored = "jsonp-ignored",
+
+    // ---------------------------------------------------------------- Socket.IO connect
+    /// The socket id in the CONNECT reply is the Engine.IO session id.
+    SocketIdIsEngineSid = "socket-id-is-engine-sid",
+    /// The CONNECT reply carries no `{"sid": …}` payload (Socket.IO v5).
+    ConnectReplyWithoutSid = "connect-reply-without-sid",
+    /// The `auth` event is sent before the CONNECT reply.
+    AuthBeforeConnectReply = "auth-before-connect-reply",
+    /// The Socket.IO v5 CONNECT_ERROR payload is a string (the v4 form) instead of an object.
+    ConnectErrorString = "connect-error-string",
+    /// The Socket.IO v4 ERROR payload is an object (what the reference sends) instead of a string.
+    V4ErrorObject = "v4-error-object",
+    /// The `/guarded` middleware lets every CONNECT in.
+    GuardedOpen = "guarded-open",
+    /// A session that joins no namespace is never closed (no connect timeout).
+    NoConnectTimeout = "no-connect-timeout",
+    /// Socket.IO v4 clients are not joined to `/` automatically.
+    V4NoAutoConnect = "v4-no-auto-connect",
+    /// The query of a Socket.IO v4 namespace (`/custom?token=abc`) is kept in its name.
+    V4QueryKeptInNamespace = "v4-query-kept-in-namespace",
+
+    // ---------------------------------------------------------------- Socket.IO packets
+    /// An ACK carries the client's ack id plus one.
+    WrongAckId = "wrong-ack-id",
+    /// An ACK repeats the event name in front of the arguments.
+    AckWithEventName = "ack-with-event-name",
+    /// The client's ACK of a server ack request is ignored (no `ack-back`).
+    ServerAckIgnored = "server-ack-ignored",
+    /// Binary packets announce one attachment more than they carry.
+    AttachmentCountOffByOne = "attachment-count-off-by-one",
+    /// Binary arguments are inlined as `{"type":"Buffer","data":[…]}` instead of placeholders.
+    PlaceholdersNotUsed = "placeholders-not-used",
+    /// The main namespace is written explicitly (`42/,[…]`) instead of being left out.
+    NamespaceNotElided = "namespace-not-elided",
+    /// JSON payloads are written with spaces and newlines (pretty-printed).
+    JsonWithSpaces = "json-with-spaces",
+    /// A Socket.IO packet that does not decode does not close the connection.
+    MalformedSioKept = "malformed-sio-kept",
+
+    // ---------------------------------------------------------------- Socket.IO sessions
+    /// A client DISCONNECT from one namespace closes the whole Engine.IO session.
+    ClientDisconnectClosesSession = "client-disconnect-closes-session",
+    /// The server-side disconnect (`disconnect-me`) closes the whole Engine.IO session.
+    ServerDisconnectClosesSession = "server-disconnect-closes-session",
+    /// A broadcast also reaches its sender.
+    BroadcastIncludesSender = "broadcast-includes-sender",
+    /// `emit-all` reaches the sockets of every namespace, not only its own.
+    EmitAllCrossesNamespaces = "emit-all-crosses-namespaces",
+    /// An emit to a room reaches every socket of the namespace.
+    RoomEmitToAll = "room-emit-to-all",
+    /// `leave` answers `left` but the socket stays in the room.
+    LeaveIgnored = "leave-ignored",
+    /// The handshake query seen by the application lacks the client's own parameters.
+    HandshakeQueryIncomplete = "handshake-query-incomplete",
+}
+
+impl Mutant {
+    /// The mutant called `name` (`clean` is another name of [`Mutant::None`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        if name == "clean" {
+            return Some(Self::None);
+        }
+        Self::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// Every real mutant (the clean server left out).
+    pub fn defects() -> impl Iterator<Item = Self> {
+        Self::ALL.iter().copied().filter(|m| *m != Self::None)
+    }
+}
+
+impl std::fmt::Display for Mutant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_parse_back() {
+        let mut seen = std::collections::HashSet::new();
+        for &mutant in Mutant::ALL {
+            let name = mutant.name();
+            assert!(seen.insert(name), "duplicate name {name}");
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{name}"
+            );
+            assert_eq!(Mutant::from_name(name), Some(mutant));
+            let description = mutant.description();
+            assert!(!description.is_empty() && !description.contains('\n'));
+        }
+        assert_eq!(Mutant::from_name("clean"), Some(Mutant::None));
+        assert_eq!(Mutant::from_name("nope"), None);
+        assert!(Mutant::defects().count() >= 25);
+    }
+}
