@@ -118,6 +118,15 @@ impl Expr {
         })
     }
 
+    /// Whether a term is a literal duration (`20ms`, `2s`) rather than a variable (a factor
+    /// such as the `2` of `2 * ${ping_interval}ms` is not a duration).
+    #[must_use]
+    pub fn has_literal(&self) -> bool {
+        self.terms
+            .iter()
+            .any(|term| matches!(term.atom, Atom::Millis(_)))
+    }
+
     /// Evaluates with `captures`; negative results clamp to zero.
     ///
     /// # Errors
@@ -384,6 +393,13 @@ mod tests {
             ["ping_interval", "slack"]
         );
         assert_eq!(expr.to_string(), "2 * ${ping_interval}ms + ${slack}");
+        assert!(!expr.has_literal(), "a factor is not a literal duration");
+        assert!(
+            Expr::parse("${ping_interval}ms + 1s")
+                .unwrap()
+                .has_literal()
+        );
+        assert!(Expr::parse("20ms").unwrap().has_literal());
     }
 
     #[test]

@@ -230,6 +230,10 @@ pub struct Step {
     pub level: Option<Level>,
     /// Free text.
     pub note: Option<String>,
+    /// `fixed_duration: <why>`: the literal durations of this step (`sleep: 20ms`,
+    /// `within: 20ms`) are deliberate, for this reason; `conformance lint` flags a literal
+    /// duration without one (durations normally derive from captured timers and `${slack}`).
+    pub fixed_duration: Option<String>,
     /// Deadline from the step's start (falls back to the suite's `step_timeout`).
     pub within: Option<Expr>,
     /// Timing window for the awaited item.

@@ -89,6 +89,7 @@ pub(super) struct RawStep {
     pub(super) id: Option<String>,
     pub(super) level: Option<Level>,
     pub(super) note: Option<String>,
+    pub(super) fixed_duration: Option<String>,
     pub(super) within: Option<Expr>,
     pub(super) timing: Option<RawTiming>,
     pub(super) spec: Option<OneOrMany<SpecRef>>,

@@ -41,44 +41,30 @@ struct Checker<'b, 's, 'f> {
 
 impl Checker<'_, '_, '_> {
     fn error(&mut self, step: &Step, message: String) {
-        let via = match step.included_from.as_slice() {
-            [] => String::new(),
-            lines => format!(
-                " (via `use` at line {})",
-                lines
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" -> ")
-            ),
-        };
-        self.sink
-            .error(step.line, step.column, format!("{message}{via}"));
+        self.sink.error(
+            step.line,
+            step.column,
+            format!("{message}{}", step.via_use()),
+        );
     }
 
     fn step(&mut self, step: &Step, state: &mut State) {
-        let mut reads: Vec<String> = Vec::new();
-        let mut patterns: Vec<Pattern> = Vec::new();
-        if let Some(within) = &step.within {
-            reads.extend(within.variables().map(str::to_owned));
-        }
-        if let Some(timing) = &step.timing {
-            for bound in timing.min.iter().chain(&timing.max) {
-                reads.extend(bound.at.variables().map(str::to_owned));
-            }
-            if let Since::Step(id) = &timing.since
-                && !state.step_ids.contains(id)
-            {
-                self.error(
-                    step,
-                    format!("`timing.since: {id}` names no earlier step id"),
-                );
-            }
+        let StepVars {
+            reads,
+            patterns,
+            errors,
+        } = step_vars(step);
+        if let Some(timing) = &step.timing
+            && let Since::Step(id) = &timing.since
+            && !state.step_ids.contains(id)
+        {
+            self.error(
+                step,
+                format!("`timing.since: {id}` names no earlier step id"),
+            );
         }
         match &step.action {
-            Action::Http { request, expect } => {
-                request_reads(request, &mut reads);
-                response_patterns(expect.as_ref(), &mut patterns);
+            Action::Http { request, .. } => {
                 if let Some(id) = &request.async_id
                     && let Some(line) = state.pending.insert(id.clone(), step.line)
                 {
@@ -88,69 +74,22 @@ impl Checker<'_, '_, '_> {
                     );
                 }
             }
-            Action::Await { id, expect } => {
+            Action::Await { id, .. } => {
                 if state.pending.remove(id).is_none() {
                     self.error(
                         step,
                         format!("`await: {id}` has no earlier pending `http` with `async: {id}`"),
                     );
                 }
-                response_patterns(expect.as_ref(), &mut patterns);
             }
-            Action::WsOpen {
-                conn,
-                target,
-                headers,
-                expect,
-            } => {
-                target_reads(target, &mut reads);
-                for (_, value) in headers {
-                    reads.extend(value.variables().map(str::to_owned));
-                }
-                response_patterns(expect.as_ref(), &mut patterns);
+            Action::WsOpen { conn, .. } | Action::Open { conn, .. } => {
                 state.conns.insert(conn.clone());
             }
-            Action::Open {
-                conn,
-                query,
-                expect,
-            } => {
-                if let Some(query) = query {
-                    reads.extend(query.variables().map(str::to_owned));
-                }
-                patterns.extend(expect.iter().map(|packet| packet.to_pattern()));
-                state.conns.insert(conn.clone());
-            }
-            Action::Send { conn, payload } => {
-                self.need_conn(step, conn, state);
-                match payload {
-                    Outbound::Eio(packet) => {
-                        if let Some(EioData::Text(text)) = &packet.data {
-                            reads.extend(text.variables().map(str::to_owned));
-                        }
-                    }
-                    Outbound::Sio(packet) => {
-                        for value in packet.id.iter().chain(&packet.data) {
-                            match value_variables(value) {
-                                Ok(names) => reads.extend(names),
-                                Err(err) => self.error(step, err.to_string()),
-                            }
-                        }
-                    }
-                    Outbound::Text(text) => reads.extend(text.variables().map(str::to_owned)),
-                    Outbound::Binary(_) => {}
-                }
-            }
-            Action::Expect { conn, expected } => {
-                self.need_conn(step, conn, state);
-                patterns.extend(inbound_pattern(expected));
-            }
-            Action::ExpectNone { conn, duration } => {
-                self.need_conn(step, conn, state);
-                reads.extend(duration.variables().map(str::to_owned));
-            }
-            Action::Close { conn, .. } => self.need_conn(step, conn, state),
-            Action::Sleep { duration } => reads.extend(duration.variables().map(str::to_owned)),
+            Action::Send { conn, .. }
+            | Action::Expect { conn, .. }
+            | Action::ExpectNone { conn, .. }
+            | Action::Close { conn, .. } => self.need_conn(step, conn, state),
+            Action::Sleep { .. } => {}
             Action::Repeat { steps, .. } => {
                 for child in steps {
                     self.step(child, state);
@@ -174,8 +113,8 @@ impl Checker<'_, '_, '_> {
                 self.error(step, format!("internal: `use: {fragment}` was not inlined"));
             }
         }
-        for pattern in &patterns {
-            reads.extend(pattern.variables());
+        for message in errors {
+            self.error(step, message);
         }
         let mut reported = BTreeSet::new();
         for name in reads {
@@ -218,6 +157,124 @@ impl Checker<'_, '_, '_> {
                 ),
             );
         }
+    }
+}
+
+/// What one step reads and may capture, the children of `repeat` and `unordered` excluded.
+#[derive(Debug, Default)]
+struct StepVars {
+    /// Variables read: `${name}` in templates and patterns, duration expressions.
+    reads: Vec<String>,
+    /// The patterns matched by the step (their `$capture`s are set after it).
+    patterns: Vec<Pattern>,
+    /// `${…}` syntax errors in Socket.IO payloads (checked here, not at conversion).
+    errors: Vec<String>,
+}
+
+fn step_vars(step: &Step) -> StepVars {
+    let mut vars = StepVars::default();
+    let reads = &mut vars.reads;
+    let patterns = &mut vars.patterns;
+    if let Some(within) = &step.within {
+        reads.extend(within.variables().map(str::to_owned));
+    }
+    if let Some(timing) = &step.timing {
+        for bound in timing.min.iter().chain(&timing.max) {
+            reads.extend(bound.at.variables().map(str::to_owned));
+        }
+    }
+    match &step.action {
+        Action::Http { request, expect } => {
+            request_reads(request, reads);
+            response_patterns(expect.as_ref(), patterns);
+        }
+        Action::Await { expect, .. } => response_patterns(expect.as_ref(), patterns),
+        Action::WsOpen {
+            target,
+            headers,
+            expect,
+            ..
+        } => {
+            target_reads(target, reads);
+            for (_, value) in headers {
+                template_reads(value, reads);
+            }
+            response_patterns(expect.as_ref(), patterns);
+        }
+        Action::Open { query, expect, .. } => {
+            if let Some(query) = query {
+                template_reads(query, reads);
+            }
+            patterns.extend(expect.iter().map(|packet| packet.to_pattern()));
+        }
+        Action::Send { payload, .. } => match payload {
+            Outbound::Eio(packet) => {
+                if let Some(EioData::Text(text)) = &packet.data {
+                    template_reads(text, reads);
+                }
+            }
+            Outbound::Sio(packet) => {
+                for value in packet.id.iter().chain(&packet.data) {
+                    match value_variables(value) {
+                        Ok(names) => reads.extend(names),
+                        Err(err) => vars.errors.push(err.to_string()),
+                    }
+                }
+            }
+            Outbound::Text(text) => template_reads(text, reads),
+            Outbound::Binary(_) => {}
+        },
+        Action::Expect { expected, .. } => patterns.extend(inbound_pattern(expected)),
+        Action::ExpectNone { duration, .. } | Action::Sleep { duration } => {
+            reads.extend(duration.variables().map(str::to_owned));
+        }
+        Action::Close { .. }
+        | Action::Repeat { .. }
+        | Action::Unordered { .. }
+        | Action::Use { .. } => {}
+    }
+    for pattern in &vars.patterns {
+        vars.reads.extend(pattern.variables());
+    }
+    vars
+}
+
+impl Step {
+    /// ` (via `use` at line 12 -> 30)` for a step inlined from a fragment (the `use` steps
+    /// that brought it in, outermost first), empty for a step of the case itself: the suffix
+    /// of a message about the step.
+    #[must_use]
+    pub fn via_use(&self) -> String {
+        match self.included_from.as_slice() {
+            [] => String::new(),
+            lines => format!(
+                " (via `use` at line {})",
+                lines
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" -> ")
+            ),
+        }
+    }
+
+    /// Variables this step reads (`${name}` in its templates, patterns and duration
+    /// expressions), in order of appearance; the steps of a `repeat` or `unordered` are not
+    /// included.
+    #[must_use]
+    pub fn reads(&self) -> Vec<String> {
+        step_vars(self).reads
+    }
+
+    /// Variables this step may capture (`$capture` in its patterns), in order of appearance;
+    /// the steps of a `repeat` or `unordered` are not included.
+    #[must_use]
+    pub fn captures(&self) -> Vec<String> {
+        step_vars(self)
+            .patterns
+            .iter()
+            .flat_map(Pattern::captures)
+            .collect()
     }
 }
 

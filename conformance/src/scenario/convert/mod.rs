@@ -55,6 +55,7 @@ impl Converter<'_, '_> {
             id,
             level,
             note,
+            fixed_duration,
             within,
             timing,
             spec,
@@ -124,6 +125,7 @@ impl Converter<'_, '_> {
                     ("within", within.is_some()),
                     ("timing", timing.is_some()),
                     ("spec", spec.is_some()),
+                    ("fixed_duration", fixed_duration.is_some()),
                 ],
                 "on a `use` step (put it on the fragment's steps)",
             );
@@ -304,6 +306,7 @@ impl Converter<'_, '_> {
             id,
             level,
             note,
+            fixed_duration,
             within,
             timing,
             spec,
