@@ -42,8 +42,14 @@ pub enum Command {
     /// Run the same cases against two servers and report where their behaviour differs,
     /// verdicts and wire traffic (exit 0: none, 1: differences).
     Diff(Box<DiffArgs>),
+    /// Run a draft fixture against a reference server and write it with every
+    /// `- record: {conn: c}` step replaced by the expectation of what arrived.
+    Record(Box<RecordArgs>),
     /// List the cases: id, level, spec reference.
     List(ListArgs),
+    /// Check the fixtures for weaknesses: unused captures, unchecked sends, waits without a
+    /// deadline, hard-coded durations, cases without a spec reference (exit 1 on findings).
+    Lint(crate::lint::LintArgs),
 }
 
 /// Options of `run`.
@@ -149,6 +155,25 @@ pub struct ClientArgs {
     /// Cases run at once (timing-sensitive cases always run alone).
     #[arg(long, default_value_t = 4)]
     pub parallel: usize,
+}
+
+/// Options of `record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The reference server and how to talk to it (`--exec` starts it for the recording).
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The draft: a fixture whose `record` steps are filled in.
+    #[arg(long, value_name = "FILE")]
+    pub script: std::path::PathBuf,
+    /// Where to write the recorded fixture; an existing file is rewritten in place and what
+    /// changed is printed.
+    #[arg(long, value_name = "FILE")]
+    pub out: std::path::PathBuf,
+    /// Record this many times; fields that differ between runs become type matchers with a
+    /// capture, listed for review.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
 }
 
 /// Options of `diff`.
@@ -264,7 +289,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Run(args) => return crate::run_command::run(args),
         Command::Probe(args) => return crate::probe::probe(args),
         Command::Diff(args) => return crate::diff::diff(args),
+        Command::Record(args) => return crate::record::record(args),
         Command::List(args) => return crate::run_command::list(args),
+        Command::Lint(args) => return crate::lint::lint(args),
     };
     match result {
         Ok(()) => exit::OK,

@@ -79,6 +79,7 @@ fn not_run(instance: &CaseInstance, verdict: Verdict, reason: String) -> CaseRes
         }],
         duration: std::time::Duration::ZERO,
         transcript: crate::transport::Transcript::new(),
+        recorded: Vec::new(),
     }
 }
 

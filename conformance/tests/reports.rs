@@ -62,6 +62,7 @@ fn results() -> Vec<CaseResult> {
             },
             duration: Duration::from_millis(3),
             transcript: Transcript::new(),
+            recorded: Vec::new(),
         })
         .collect()
 }

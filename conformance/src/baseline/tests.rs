@@ -45,6 +45,7 @@ fn result(suites: &[Suite], id: &str, verdict: Verdict, lines: &[u64]) -> CaseRe
             .collect(),
         duration: Duration::ZERO,
         transcript: Transcript::new(),
+        recorded: Vec::new(),
     }
 }
 

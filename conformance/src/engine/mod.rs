@@ -105,6 +105,9 @@ pub struct CaseResult {
     pub duration: Duration,
     /// The wire transcript.
     pub transcript: Transcript,
+    /// What the `record` steps of a draft took (fixture line, the expectation that matches
+    /// it), in order; empty for ordinary cases.
+    pub recorded: Vec<(u64, serde_json::Value)>,
 }
 
 /// A step that did not go as expected.
@@ -176,6 +179,8 @@ pub(crate) struct CaseState<'a> {
     pub(crate) findings: Vec<Finding>,
     /// Fixture line of the step being run.
     pub(crate) current_line: u64,
+    /// What `record` steps took.
+    pub(crate) recorded: Vec<(u64, serde_json::Value)>,
 }
 
 /// Runs one case instance.
@@ -188,6 +193,7 @@ pub async fn run_case(instance: &CaseInstance, settings: &RunSettings) -> CaseRe
     {
         target.path.clone_from(path);
     }
+    let mut recorded = Vec::new();
     let outcome = match crate::transport::tls::Connector::new(target.clone()) {
         Ok(connector) => {
             let mut state = CaseState {
@@ -204,6 +210,7 @@ pub async fn run_case(instance: &CaseInstance, settings: &RunSettings) -> CaseRe
                 step_ends: HashMap::new(),
                 findings: Vec::new(),
                 current_line: instance.line,
+                recorded: Vec::new(),
             };
             let steps = tokio::time::timeout(
                 settings.max_case_duration,
@@ -213,6 +220,7 @@ pub async fn run_case(instance: &CaseInstance, settings: &RunSettings) -> CaseRe
             for (_, (handle, _)) in state.pending.drain() {
                 handle.abort();
             }
+            recorded = std::mem::take(&mut state.recorded);
             let mut findings = std::mem::take(&mut state.findings);
             match steps {
                 Ok(Ok(())) => {}
@@ -251,6 +259,7 @@ pub async fn run_case(instance: &CaseInstance, settings: &RunSettings) -> CaseRe
         findings: outcome,
         duration: started.elapsed(),
         transcript,
+        recorded,
     }
 }
 

@@ -213,6 +213,7 @@ impl CaseState<'_> {
             Action::Use { fragment } => Err(StepFailure::harness(format!(
                 "fragment `{fragment}` was not expanded"
             ))),
+            Action::Record { conn } => self.record(step, conn, deadline).await,
             Action::Close { conn, code } => {
                 self.conn(conn)?.close(*code).await;
                 Ok(())
@@ -869,33 +870,17 @@ impl CaseState<'_> {
                     }
                 }
                 (Inbound::Sio(_), Item::Packet { packet, .. }) => {
-                    let progress = match packet.as_packet() {
-                        engineio::Packet::Message(Message::Text(t)) => {
-                            reassembler.push_text(&Utf8Bytes::from(t))
-                        }
-                        engineio::Packet::Message(Message::Binary(b)) => {
-                            reassembler.push_binary(Bytes::from(b.into_owned()))
-                        }
-                        other => {
-                            return Err(StepFailure {
-                                expected: Some(describe_inbound(expected)),
-                                actual: Some(format!("Engine.IO {other:?}")),
-                                ..StepFailure::new("expected a Socket.IO packet")
-                            });
-                        }
+                    let engineio::Packet::Message(message) = packet.as_packet() else {
+                        return Err(StepFailure {
+                            expected: Some(describe_inbound(expected)),
+                            actual: Some(format!("Engine.IO {:?}", packet.as_packet())),
+                            ..StepFailure::new("expected a Socket.IO packet")
+                        });
                     };
-                    match progress {
-                        Ok(Progress::NeedAttachments { .. }) => continue,
-                        Ok(Progress::Complete(a)) => {
-                            actual::sio_value(&a.packet().as_packet(), a.attachments()).map_err(
-                                |e| StepFailure::new(format!("unrepresentable payload: {e}")),
-                            )?
-                        }
-                        Err(e) => {
-                            return Err(StepFailure::new(format!(
-                                "the server sent a malformed Socket.IO packet: {e}"
-                            )));
-                        }
+                    match reassemble(&mut reassembler, message) {
+                        Ok(None) => continue,
+                        Ok(Some(value)) => value,
+                        Err(e) => return Err(StepFailure::new(e)),
                     }
                 }
             };
@@ -914,6 +899,69 @@ impl CaseState<'_> {
             }
             self.check_timing(step, arrival)?;
             return self.non_strict_notes(outcome);
+        }
+    }
+}
+
+/// Feeds one Engine.IO message to a Socket.IO reassembler: `None` while attachments are
+/// missing, then the packet as the actual value `expect: {sio: …}` matches.
+fn reassemble(
+    reassembler: &mut Reassembler,
+    message: Message<'_>,
+) -> Result<Option<Value>, String> {
+    let progress = match message {
+        Message::Text(t) => reassembler.push_text(&Utf8Bytes::from(t)),
+        Message::Binary(b) => reassembler.push_binary(Bytes::from(b.into_owned())),
+    };
+    match progress {
+        Ok(Progress::NeedAttachments { .. }) => Ok(None),
+        Ok(Progress::Complete(a)) => actual::sio_value(&a.packet().as_packet(), a.attachments())
+            .map(Some)
+            .map_err(|e| format!("unrepresentable payload: {e}")),
+        Err(e) => Err(format!("the server sent a malformed Socket.IO packet: {e}")),
+    }
+}
+
+impl CaseState<'_> {
+    /// `record`: takes the next item of `name` and keeps, for the recorder, the expectation
+    /// that matches it: `closed`, a Socket.IO packet for a message that decodes as one
+    /// (attachments reassembled), else the Engine.IO packet. Never fails on what arrives,
+    /// only when nothing does.
+    async fn record(
+        &mut self,
+        step: &Step,
+        name: &str,
+        deadline: Instant,
+    ) -> Result<(), StepFailure> {
+        let mut reassembler = Reassembler::new(DecodeConfig::new().max_attachments(u32::MAX));
+        loop {
+            let Some(item) = self.next_item(name, deadline).await? else {
+                return Err(StepFailure::new("nothing arrived to record"));
+            };
+            let (key, value) = match &item {
+                Item::Closed { .. } => ("closed", Value::Bool(true)),
+                Item::Malformed { error, .. } => {
+                    return Err(StepFailure::new(format!(
+                        "the server sent malformed data: {error}"
+                    )));
+                }
+                Item::Packet { packet, .. } => match packet.as_packet() {
+                    engineio::Packet::Message(message) => {
+                        match reassemble(&mut reassembler, message.clone()) {
+                            Ok(None) => continue,
+                            Ok(Some(value)) => ("sio", value),
+                            // Not Socket.IO (a raw Engine.IO endpoint): the Engine.IO packet.
+                            Err(_) => ("eio", wire::eio_to_value(&packet.as_packet())),
+                        }
+                    }
+                    other => ("eio", wire::eio_to_value(&other)),
+                },
+            };
+            let mut expectation = serde_json::Map::new();
+            expectation.insert("conn".into(), Value::String(name.to_owned()));
+            expectation.insert(key.into(), value);
+            self.recorded.push((step.line, Value::Object(expectation)));
+            return Ok(());
         }
     }
 }

@@ -327,6 +327,12 @@ pub enum Action {
         /// Fragment name.
         fragment: String,
     },
+    /// Draft step of `conformance record`: take the next item of the connection and record
+    /// it (the recorder turns it into an `expect`); never graded.
+    Record {
+        /// Connection name.
+        conn: String,
+    },
     /// Client-side close of a connection.
     Close {
         /// Connection name.

@@ -109,6 +109,7 @@ pub(super) struct RawStep {
     #[serde(rename = "use")]
     pub(super) use_fragment: Option<String>,
     pub(super) close: Option<RawClose>,
+    pub(super) record: Option<RawRecord>,
 }
 
 /// `when:` of a step: the axis values it is kept for.
@@ -251,6 +252,13 @@ pub(super) struct RawExpectNone {
     pub(super) conn: String,
     #[serde(rename = "for")]
     pub(super) duration: Expr,
+}
+
+/// `record: {conn: c}` (drafts for `conformance record`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRecord {
+    pub(super) conn: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -88,7 +88,8 @@ impl Checker<'_, '_, '_> {
             Action::Send { conn, .. }
             | Action::Expect { conn, .. }
             | Action::ExpectNone { conn, .. }
-            | Action::Close { conn, .. } => self.need_conn(step, conn, state),
+            | Action::Close { conn, .. }
+            | Action::Record { conn } => self.need_conn(step, conn, state),
             Action::Sleep { .. } => {}
             Action::Repeat { steps, .. } => {
                 for child in steps {
@@ -229,6 +230,7 @@ fn step_vars(step: &Step) -> StepVars {
             reads.extend(duration.variables().map(str::to_owned));
         }
         Action::Close { .. }
+        | Action::Record { .. }
         | Action::Repeat { .. }
         | Action::Unordered { .. }
         | Action::Use { .. } => {}

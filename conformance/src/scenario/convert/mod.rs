@@ -73,6 +73,7 @@ impl Converter<'_, '_> {
             steps,
             use_fragment,
             close,
+            record,
         } = raw.value;
 
         let present: Vec<&str> = [
@@ -87,6 +88,7 @@ impl Converter<'_, '_> {
             ("repeat", repeat.is_some()),
             ("use", use_fragment.is_some()),
             ("close", close.is_some()),
+            ("record", record.is_some()),
         ]
         .into_iter()
         .filter_map(|(key, is)| is.then_some(key))
@@ -285,6 +287,7 @@ impl Converter<'_, '_> {
             "use" => Action::Use {
                 fragment: use_fragment?,
             },
+            "record" => Action::Record { conn: record?.conn },
             "close" => {
                 let raw_close = close?;
                 Action::Close {
