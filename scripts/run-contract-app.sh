@@ -11,6 +11,8 @@
 #
 # CONFORMANCE_BIN=PATH uses that runner binary instead of building target/debug/conformance.
 # PROFILE_OUT=PATH keeps the probe's profile there (default: a temporary file).
+# JUDGE=known-failing judges the run by the app's baseline (contract-apps/APP/known-failing.yaml,
+# `--known-failing`: new failures only) instead of its expected results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,7 +71,9 @@ echo "==> probing $app at $url"
 "$runner" probe --target "$url" --exec "$command" --ready "$ready" --timeout 2s --out "$profile"
 
 echo "==> running every suite against $app at $url with its profile"
+judge=(--expect "$dir/expected.yaml")
+if [ "${JUDGE:-expect}" = known-failing ]; then judge=(--known-failing "$dir/known-failing.yaml"); fi
 status=0
 "$runner" run --target "$url" --connect-timeout 1s --profile "$profile" \
-  --exec "$command" --ready "$ready" --expect "$dir/expected.yaml" "$@" || status=$?
+  --exec "$command" --ready "$ready" "${judge[@]}" "$@" || status=$?
 exit "$status"
