@@ -26,8 +26,9 @@ pub struct MatrixArgs {
     /// Write the markdown matrix here (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Mutants checked at once (each runs its cases `--case-parallel` at a time).
-    #[arg(long, default_value_t = 3)]
+    /// Mutants checked at once (each runs its cases `--case-parallel` at a time; the runs
+    /// mostly wait for the servers' timers, so this is not bound by the number of cores).
+    #[arg(long, default_value_t = 8)]
     pub parallel: usize,
     /// Cases run at once against one server (timing-sensitive cases always run alone).
     #[arg(long, default_value_t = 4)]
@@ -93,36 +94,26 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return exit::HARNESS;
-        }
-    };
     let started = Instant::now();
     let mutants: Vec<Mutant> = if args.mutants.is_empty() {
         Mutant::defects().collect()
     } else {
         args.mutants.clone()
     };
-    let outcomes = runtime.block_on(run_all(args, &suites, &mutants));
-    let outcomes = match outcomes {
-        Ok(outcomes) => outcomes,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::HARNESS;
+    super::block_on(async {
+        match run_all(args, &suites, &mutants).await {
+            Ok((clean, mutated)) => report(args, &clean, &mutated, started.elapsed()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit::HARNESS
+            }
         }
-    };
-    let (clean, mutated) = outcomes
-        .split_first()
-        .map_or((None, &[][..]), |(c, m)| (Some(c), m));
-    let Some(clean) = clean else {
-        return exit::HARNESS;
-    };
+    })
+}
+
+/// Writes the matrix, prints the summary, and says whether everything is as it should be
+/// (the clean server passes every case, every mutant is killed).
+fn report(args: &MatrixArgs, clean: &Outcome, mutated: &[Outcome], elapsed: Duration) -> u8 {
     let text = markdown(clean, mutated);
     match &args.out {
         Some(path) => {
@@ -152,7 +143,7 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
         survivors.len(),
         clean.verdicts.len() - clean_failures.len(),
         clean.verdicts.len(),
-        started.elapsed(),
+        elapsed,
     );
     if clean_failures.is_empty() && survivors.is_empty() {
         exit::OK
@@ -161,12 +152,12 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
     }
 }
 
-/// The clean server first, then `mutants`, `--parallel` at a time; outcomes in that order.
+/// The clean server, then `mutants`, `--parallel` at a time (outcomes in that order).
 async fn run_all(
     args: &MatrixArgs,
     suites: &Arc<Vec<Suite>>,
     mutants: &[Mutant],
-) -> Result<Vec<Outcome>, String> {
+) -> Result<(Outcome, Vec<Outcome>), String> {
     let config = Arc::new(RunConfig {
         timeout: args.timeout,
         slack: args.timing_slack,
@@ -204,9 +195,7 @@ async fn run_all(
         }
         outcomes[index] = Some(outcome);
     }
-    Ok(std::iter::once(clean)
-        .chain(outcomes.into_iter().flatten())
-        .collect())
+    Ok((clean, outcomes.into_iter().flatten().collect()))
 }
 
 /// Run settings shared by every server.
@@ -234,14 +223,12 @@ async fn run_one(mutant: Mutant, suites: &[Suite], config: &RunConfig) -> Result
     };
     let started = Instant::now();
     let quiet = |_: &crate::engine::CaseResult| {};
-    let results = runner::run(
-        suites,
-        &Selection::default(),
-        &settings,
-        config.case_parallel,
-        &quiet,
-    )
-    .await;
+    let parallel = if mutant.reaches_other_clients() {
+        1
+    } else {
+        config.case_parallel
+    };
+    let results = runner::run(suites, &Selection::default(), &settings, parallel, &quiet).await;
     let duration = started.elapsed();
     server.stop().await;
     Ok(Outcome {

@@ -40,6 +40,7 @@ pub use settings::Settings;
 
 use crate::cli::exit;
 use clap::{Args, Subcommand};
+use std::future::Future;
 use std::sync::{Mutex, MutexGuard};
 
 /// Options of `mutants`.
@@ -126,17 +127,7 @@ fn serve(args: &ServeArgs) -> u8 {
             }
         },
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return exit::HARNESS;
-        }
-    };
-    runtime.block_on(async {
+    block_on(async {
         let server = match server::start(&format!("{host}:{port}"), settings).await {
             Ok(server) => server,
             Err(e) => {
@@ -167,6 +158,20 @@ async fn stop_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Runs `task` on a new multi-threaded runtime and returns its exit code.
+pub(crate) fn block_on(task: impl Future<Output = u8>) -> u8 {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(task),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            exit::HARNESS
+        }
+    }
 }
 
 /// Locks a mutex, also when another thread panicked while holding it (the state stays

@@ -70,8 +70,8 @@ mutants! {
     SlowPing = "slow-ping",
     /// A ping that gets no pong never closes the session.
     PongTimeoutIgnored = "pong-timeout-ignored",
-    /// A missing pong closes the session after half the announced `pingTimeout`.
-    EarlyPingTimeout = "early-ping-timeout",
+    /// A missing pong closes the session `pingInterval + pingTimeout` after the ping, not `pingTimeout`.
+    LatePingTimeout = "late-ping-timeout",
     /// Engine.IO v3 sessions get server pings too (the v4 heartbeat direction).
     V3ServerPings = "v3-server-pings",
 
@@ -144,6 +144,10 @@ mutants! {
     RoomEmitToAll = "room-emit-to-all",
     /// `leave` answers `left` but the socket stays in the room.
     LeaveIgnored = "leave-ignored",
+    /// An emit to a room skips the sender even when it is a member (`socket.to(room)`).
+    RoomEmitSkipsSender = "room-emit-skips-sender",
+    /// Rooms are shared by all namespaces: an emit to room R also reaches R's members in the others.
+    RoomsShareNamespaces = "rooms-share-namespaces",
     /// The handshake query seen by the application lacks the client's own parameters.
     HandshakeQueryIncomplete = "handshake-query-incomplete",
 }
@@ -155,6 +159,14 @@ impl Mutant {
             return Some(Self::None);
         }
         Self::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// Whether the defect sends packets to clients that did not ask for them from a case
+    /// that runs in parallel with others (an emit to a room reaching every socket): such a
+    /// mutant would also break whatever case runs at the same time, so the matrix runs its
+    /// cases one at a time. (Namespace-wide emits are in `serial` cases already.)
+    pub fn reaches_other_clients(self) -> bool {
+        self == Self::RoomEmitToAll
     }
 
     /// Every real mutant (the clean server left out).

@@ -97,6 +97,14 @@ impl Namespace {
     fn everyone(&self) -> Vec<String> {
         self.sockets.keys().cloned().collect()
     }
+
+    /// The socket ids in `room`.
+    fn members(&self, room: &str) -> Vec<String> {
+        self.rooms
+            .get(room)
+            .map(|members| members.iter().cloned().collect())
+            .unwrap_or_default()
+    }
 }
 
 /// Runs the contract's handler for event `event` sent by socket `id` of namespace `index`.
@@ -160,16 +168,22 @@ pub(crate) fn handle_event(
             ns.emit(id, "left", &Args::new(vec![Value::from(room)]), settings);
         }
         ("emit-to-room", Some(room)) => {
-            let members = if settings.has(Mutant::RoomEmitToAll) {
+            let mut members = if settings.has(Mutant::RoomEmitToAll) {
                 ns.everyone()
             } else {
-                ns.rooms
-                    .get(&room)
-                    .map(|m| m.iter().cloned().collect())
-                    .unwrap_or_default()
+                ns.members(&room)
             };
+            if settings.has(Mutant::RoomEmitSkipsSender) {
+                members.retain(|member| member != id);
+            }
             let packet = Outgoing::event(name, "room-message", &args, None);
             ns.send(&members, &packet, settings);
+            if settings.has(Mutant::RoomsShareNamespaces) {
+                for other in namespaces.iter().filter(|other| other.name != name) {
+                    let packet = Outgoing::event(other.name, "room-message", &args, None);
+                    other.send(&other.members(&room), &packet, settings);
+                }
+            }
         }
         ("emit-all", _) => {
             let packet = Outgoing::event(name, "all-message", &args, None);

@@ -179,11 +179,12 @@ impl Outgoing {
         } else {
             format!("{}", kind.digit() as char)
         };
+        if !text.starts_with(&header) {
+            return Some(text);
+        }
         if count > 0 && settings.has(Mutant::AttachmentCountOffByOne) {
-            text.replace_range(
-                ..header.len(),
-                &format!("{}{}-", kind.digit() as char, count + 1),
-            );
+            let wrong = format!("{}{}-", kind.digit() as char, count + 1);
+            text.replace_range(..header.len(), &wrong);
         } else if nsp.is_root() && settings.has(Mutant::NamespaceNotElided) {
             text.insert_str(header.len(), "/,");
         }

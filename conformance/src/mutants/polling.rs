@@ -212,7 +212,7 @@ fn jsonp_unescape(text: &str) -> String {
 fn encode(session: &Session, packets: &[PacketBuf], jsonp: Option<&str>) -> Response {
     let settings = session.settings();
     let packets = match packets {
-        [kept @ .., _] if kept.len() > 0 && settings.has(Mutant::DropLastPacket) => kept,
+        [kept @ .., _] if !kept.is_empty() && settings.has(Mutant::DropLastPacket) => kept,
         all => all,
     };
     let views: Vec<engineio::Packet<'_>> = packets.iter().map(PacketBuf::as_packet).collect();

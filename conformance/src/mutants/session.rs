@@ -495,7 +495,7 @@ async fn heartbeat(session: Arc<Session>) {
     loop {
         let silence = if server_pings {
             let interval = if settings.has(Mutant::SlowPing) {
-                settings.ping_interval * 2
+                settings.ping_interval.saturating_mul(2)
             } else {
                 settings.ping_interval
             };
@@ -507,13 +507,13 @@ async fn heartbeat(session: Arc<Session>) {
                 continue;
             }
             session.ping();
-            if settings.has(Mutant::EarlyPingTimeout) {
-                settings.ping_timeout / 2
+            if settings.has(Mutant::LatePingTimeout) {
+                settings.ping_interval.saturating_add(settings.ping_timeout)
             } else {
                 settings.ping_timeout
             }
         } else {
-            settings.ping_interval + settings.ping_timeout
+            settings.ping_interval.saturating_add(settings.ping_timeout)
         };
         let answered = tokio::select! {
             answered = tokio::time::timeout(silence, session.heartbeat.notified()) => answered.is_ok(),

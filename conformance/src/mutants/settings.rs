@@ -64,14 +64,16 @@ impl Settings {
                 })
                 .transpose()
         };
+        // Timers between 1 ms and a day: no zero-length loop, no arithmetic overflow.
+        let millis = |ms: u64| Duration::from_millis(ms.clamp(1, 86_400_000));
         if let Some(ms) = number("PING_INTERVAL")? {
-            settings.ping_interval = Duration::from_millis(ms.max(1));
+            settings.ping_interval = millis(ms);
         }
         if let Some(ms) = number("PING_TIMEOUT")? {
-            settings.ping_timeout = Duration::from_millis(ms.max(1));
+            settings.ping_timeout = millis(ms);
         }
         if let Some(ms) = number("CONNECT_TIMEOUT")? {
-            settings.connect_timeout = Duration::from_millis(ms.max(1));
+            settings.connect_timeout = millis(ms);
         }
         if let Some(bytes) = number("MAX_HTTP_BUFFER_SIZE")? {
             settings.max_payload = usize::try_from(bytes).unwrap_or(usize::MAX);
