@@ -81,8 +81,10 @@ pub struct RunArgs {
     /// `--without`.
     #[arg(long, value_name = "FILE")]
     pub profile: Option<std::path::PathBuf>,
-    /// Report to write, `json=PATH` or `junit=PATH` (repeatable).
-    #[arg(long, value_name = "KIND=PATH")]
+    /// Report to write (repeatable): `json=PATH`, `junit=PATH`, `html=PATH` (one
+    /// self-contained page), `tap=PATH` (TAP 14), `github` (GitHub Actions annotations on
+    /// stdout, job summary into `$GITHUB_STEP_SUMMARY`) or `github=PATH` (summary into PATH).
+    #[arg(long, value_name = "KIND[=PATH]")]
     pub report: Vec<String>,
     /// Show wire transcripts for failing cases, all cases, or none.
     #[arg(long, value_enum, default_value_t = crate::report::Trace::Failing)]

@@ -43,6 +43,7 @@ pub mod diff;
 pub mod engine;
 pub mod expected;
 pub mod expr;
+pub mod html;
 pub mod lint;
 pub mod matcher;
 pub mod probe;

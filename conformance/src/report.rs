@@ -63,7 +63,7 @@ impl Summary {
 
 /// `base` + `anchor`, with `..` segments resolved (an anchor may point into a sibling
 /// document: `/../../engine.io-protocol/v4-current.md#heartbeat`).
-fn spec_url(base: &str, anchor: &str) -> String {
+pub(crate) fn spec_url(base: &str, anchor: &str) -> String {
     let joined = format!("{base}{anchor}");
     let (path, fragment) = joined
         .split_once('#')
@@ -92,7 +92,7 @@ fn spec_url(base: &str, anchor: &str) -> String {
     url
 }
 
-fn spec_lines(result: &CaseResult) -> Vec<String> {
+pub(crate) fn spec_lines(result: &CaseResult) -> Vec<String> {
     let base = result.instance.spec_base_url.as_deref().unwrap_or("");
     result
         .instance
@@ -273,6 +273,139 @@ pub fn json(results: &[CaseResult], target: &str, trace: Trace) -> String {
             .collect(),
     };
     serde_json::to_string_pretty(&report).unwrap_or_default()
+}
+
+/// The TAP 14 report: one test point per case instance in fixture order. FAIL and ERROR are
+/// `not ok`; UNSUPPORTED and SKIPPED are `ok … # SKIP <reason>`; NON-STRICT is `ok` with its
+/// finding in the YAML block (TAP has no third outcome). The YAML block holds JSON strings,
+/// which are YAML.
+pub fn tap(results: &[CaseResult]) -> String {
+    let mut out = format!("TAP version 14\n1..{}\n", results.len());
+    for (n, result) in results.iter().enumerate() {
+        let n = n + 1;
+        let id = &result.instance.id;
+        let reason = || result.findings.first().map_or("", |f| f.message.as_str());
+        match result.verdict {
+            Verdict::Pass => {
+                let _ = writeln!(out, "ok {n} - {id}");
+                continue;
+            }
+            Verdict::Unsupported | Verdict::Skipped => {
+                let _ = writeln!(out, "ok {n} - {id} # SKIP {}", reason().replace('#', "\\#"));
+                continue;
+            }
+            Verdict::NonStrict => {
+                let _ = writeln!(out, "ok {n} - {id}");
+            }
+            Verdict::Fail | Verdict::Error => {
+                let _ = writeln!(out, "not ok {n} - {id}");
+            }
+        }
+        let quoted = |text: &str| serde_json::Value::String(text.to_owned()).to_string();
+        let _ = writeln!(out, "  ---");
+        let _ = writeln!(out, "  verdict: {}", result.verdict);
+        let _ = writeln!(out, "  level: {:?}", result.instance.level);
+        let _ = writeln!(out, "  title: {}", quoted(&result.instance.title));
+        let _ = writeln!(out, "  findings:");
+        for finding in &result.findings {
+            let at = format!("{}:{}", result.instance.file.display(), finding.line);
+            let _ = writeln!(out, "    - at: {}", quoted(&at));
+            let _ = writeln!(out, "      message: {}", quoted(&finding.message));
+            if let Some(expected) = &finding.expected {
+                let _ = writeln!(out, "      expected: {}", quoted(expected));
+            }
+            if let Some(actual) = &finding.actual {
+                let _ = writeln!(out, "      actual: {}", quoted(actual));
+            }
+        }
+        for spec in spec_lines(result) {
+            let _ = writeln!(out, "  spec: {}", quoted(&spec));
+        }
+        let _ = writeln!(out, "  ...");
+    }
+    out
+}
+
+/// GitHub Actions workflow commands: an `::error` (FAIL, ERROR) or `::warning` (NON-STRICT)
+/// annotation on the fixture line of each finding, so the job shows it in the fixture file.
+pub fn github_annotations(results: &[CaseResult]) -> String {
+    // Workflow command escaping: `%`, CR and LF everywhere; `:` and `,` in properties too.
+    let data = |text: &str| {
+        text.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let property = |text: &str| data(text).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for result in results {
+        let command = match result.verdict {
+            Verdict::Fail | Verdict::Error => "error",
+            Verdict::NonStrict => "warning",
+            _ => continue,
+        };
+        let file = result.instance.file.display().to_string();
+        for finding in result
+            .findings
+            .iter()
+            .filter(|f| f.verdict == result.verdict)
+        {
+            let mut message = finding.message.clone();
+            if let Some(expected) = &finding.expected {
+                let _ = write!(message, "\nexpected: {expected}");
+            }
+            if let Some(actual) = &finding.actual {
+                let _ = write!(message, "\nactual: {actual}");
+            }
+            let _ = writeln!(
+                out,
+                "::{command} file={},line={},title={}::{}",
+                property(&file),
+                finding.line,
+                property(&format!("{} {}", result.verdict, result.instance.id)),
+                data(&message)
+            );
+        }
+    }
+    out
+}
+
+/// The Markdown job summary: counts, then one row per case that did not pass.
+pub fn github_summary(results: &[CaseResult], target: &str) -> String {
+    let s = Summary::of(results);
+    let mut out = format!(
+        "## Socket.IO conformance: `{target}`\n\n| PASS | NON-STRICT | FAIL | ERROR | UNSUPPORTED | SKIPPED |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} | {} |\n\n",
+        s.pass, s.non_strict, s.fail, s.error, s.unsupported, s.skipped
+    );
+    let mut shown: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.verdict,
+                Verdict::Fail | Verdict::Error | Verdict::NonStrict
+            )
+        })
+        .collect();
+    shown.sort_by_key(|r| std::cmp::Reverse(rank(r.verdict)));
+    if !shown.is_empty() {
+        out.push_str("| verdict | case | level | finding |\n|---|---|---|---|\n");
+        for result in shown {
+            let finding = result.findings.iter().find(|f| f.verdict == result.verdict);
+            let text = finding.map_or(String::new(), |f| {
+                format!(
+                    "`{}:{}` {}",
+                    result.instance.file.display(),
+                    f.line,
+                    f.message.replace('|', "\\|").replace('\n', " ")
+                )
+            });
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {:?} | {text} |",
+                result.verdict, result.instance.id, result.instance.level
+            );
+        }
+    }
+    out
 }
 
 /// The JUnit XML report: one `testsuite` per suite, `testcase` name = full case id.

@@ -180,7 +180,7 @@ pub(crate) async fn start_server(
 /// What a run reads besides the fixtures: report destinations, the expected results or the
 /// baseline to judge by, and which cases to run.
 struct Inputs {
-    reports: Vec<(String, PathBuf)>,
+    reports: Vec<(ReportKind, Option<PathBuf>)>,
     expected: Option<Expected>,
     baseline: Option<Baseline>,
     selection: Selection,
@@ -190,15 +190,28 @@ impl Inputs {
     fn read(args: &RunArgs, suites: &[Suite]) -> Result<Self, u8> {
         let mut reports = Vec::new();
         for spec in &args.report {
-            match spec.split_once('=') {
-                Some((kind @ ("json" | "junit"), path)) => {
-                    reports.push((kind.to_owned(), PathBuf::from(path)));
-                }
+            let (kind, path) = match spec.split_once('=') {
+                Some((kind, path)) => (kind, Some(PathBuf::from(path))),
+                None => (spec.as_str(), None),
+            };
+            let kind = match kind {
+                "json" => ReportKind::Json,
+                "junit" => ReportKind::Junit,
+                "html" => ReportKind::Html,
+                "tap" => ReportKind::Tap,
+                "github" => ReportKind::Github,
                 _ => {
-                    eprintln!("error: --report {spec:?}: expected json=PATH or junit=PATH");
+                    eprintln!(
+                        "error: --report {spec:?}: expected json=PATH, junit=PATH, html=PATH, tap=PATH, github or github=PATH"
+                    );
                     return Err(exit::USAGE);
                 }
+            };
+            if path.is_none() && kind != ReportKind::Github {
+                eprintln!("error: --report {spec:?}: give a path, {spec}=PATH");
+                return Err(exit::USAGE);
             }
+            reports.push((kind, path));
         }
         let expected = read_input("expect", args.expect.as_ref(), Expected::parse)?;
         let baseline = read_input("known-failing", args.known_failing.as_ref(), |text| {
@@ -222,6 +235,29 @@ impl Inputs {
             },
         })
     }
+}
+
+/// The report formats of `--report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReportKind {
+    Json,
+    Junit,
+    Html,
+    Tap,
+    Github,
+}
+
+fn write_report(path: &std::path::Path, text: &str, append: bool) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Reads and parses the file given to `--flag`, if any; a usage error names the flag.
@@ -286,14 +322,28 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
         report::console(&results, args.trace, started.elapsed())
     );
     for (kind, path) in &reports {
-        let text = if kind == "json" {
-            Ok(report::json(&results, &args.server.target, args.trace))
-        } else {
-            report::junit(&results)
+        let target = &args.server.target;
+        let text = match kind {
+            ReportKind::Json => Ok(report::json(&results, target, args.trace)),
+            ReportKind::Junit => report::junit(&results),
+            ReportKind::Html => Ok(crate::html::render(&results, target)),
+            ReportKind::Tap => Ok(report::tap(&results)),
+            ReportKind::Github => {
+                print!("{}", report::github_annotations(&results));
+                Ok(report::github_summary(&results, target))
+            }
         };
-        let written = text.and_then(|t| std::fs::write(path, t).map_err(|e| e.to_string()));
+        // `--report github` alone appends its summary to the job summary, when there is one.
+        let destination = path
+            .clone()
+            .map(|p| (p, false))
+            .or_else(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(|p| (PathBuf::from(p), true)));
+        let written = text.and_then(|text| match &destination {
+            Some((path, append)) => write_report(path, &text, *append),
+            None => Ok(()),
+        });
         if let Err(e) = written {
-            eprintln!("error: writing {}: {e}", path.display());
+            eprintln!("error: writing the {kind:?} report: {e}");
             return exit::HARNESS;
         }
     }

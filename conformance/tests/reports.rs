@@ -162,3 +162,56 @@ fn junit_is_well_formed_xml_with_the_right_counts() {
     assert_eq!((testcases, failures, skipped), (4, 1, 1), "{xml}");
     assert_eq!(names, ["demo/a", "demo/b", "demo/c", "demo/d"]);
 }
+
+#[test]
+fn tap_has_a_plan_and_one_point_per_case() {
+    let text = report::tap(&results());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[..2], ["TAP version 14", "1..4"]);
+    assert_eq!(lines[2], "ok 1 - demo/a");
+    // NON-STRICT is `ok` with its finding, FAIL is `not ok`, SKIPPED is a SKIP directive.
+    assert_eq!(lines[3], "ok 2 - demo/b");
+    assert!(text.contains("  verdict: NON-STRICT\n"), "{text}");
+    assert!(
+        text.contains("not ok 3 - demo/c\n  ---\n  verdict: FAIL\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("      expected: \"42[\\\"message-back\\\",1]\"\n"),
+        "YAML block strings are JSON-quoted: {text}"
+    );
+    assert!(
+        text.contains("ok 4 - demo/d # SKIP SKIPPED finding"),
+        "{text}"
+    );
+    assert_eq!(text.matches("\n  ---\n").count(), 2, "{text}");
+    assert_eq!(text.matches("\n  ...\n").count(), 2, "{text}");
+}
+
+#[test]
+fn github_annotations_point_at_fixture_lines() {
+    let results = results();
+    let text = report::github_annotations(&results);
+    let lines: Vec<&str> = text.lines().collect();
+    let fail_line = results[2].findings[0].line;
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "::warning file=demo.yaml,line={},title=NON-STRICT demo/b::NON-STRICT finding%0Aexpected: 42[\"message-back\",1]%0Aactual: 42[\"oops\"]",
+                results[1].findings[0].line
+            ),
+            format!(
+                "::error file=demo.yaml,line={fail_line},title=FAIL demo/c::FAIL finding%0Aexpected: 42[\"message-back\",1]%0Aactual: 42[\"oops\"]"
+            ),
+        ]
+    );
+    let summary = report::github_summary(&results, "http://x");
+    assert!(summary.contains("| 1 | 1 | 1 | 0 | 0 | 1 |"), "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "| FAIL | `demo/c` | Must | `demo.yaml:{fail_line}` FAIL finding |"
+        )),
+        "{summary}"
+    );
+}
