@@ -50,6 +50,9 @@ pub enum Command {
     /// Check the fixtures for weaknesses: unused captures, unchecked sends, waits without a
     /// deadline, hard-coded durations, cases without a spec reference (exit 1 on findings).
     Lint(crate::lint::LintArgs),
+    /// The built-in contract server with deliberate defects (mutants), and the kill matrix:
+    /// which cases catch which defect.
+    Mutants(crate::mutants::MutantsArgs),
 }
 
 /// Options of `run`.
@@ -294,6 +297,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Record(args) => return crate::record::record(args),
         Command::List(args) => return crate::run_command::list(args),
         Command::Lint(args) => return crate::lint::lint(args),
+        Command::Mutants(args) => return crate::mutants::run(args),
     };
     match result {
         Ok(()) => exit::OK,

@@ -46,6 +46,7 @@ pub mod expr;
 pub mod html;
 pub mod lint;
 pub mod matcher;
+pub mod mutants;
 pub mod probe;
 pub mod record;
 pub mod report;
