@@ -42,6 +42,9 @@ pub enum Command {
     /// Run the same cases against two servers and report where their behaviour differs,
     /// verdicts and wire traffic (exit 0: none, 1: differences).
     Diff(Box<DiffArgs>),
+    /// One case for a bug report: what it checks (spec quotes, fixture text) and its last run
+    /// (findings, transcript); `--repro` prints shell commands that replay it.
+    Explain(ExplainArgs),
     /// Run a draft fixture against a reference server and write it with every
     /// `- record: {conn: c}` step replaced by the expectation of what arrived.
     Record(Box<RecordArgs>),
@@ -160,6 +163,23 @@ pub struct ClientArgs {
     /// Cases run at once (timing-sensitive cases always run alone).
     #[arg(long, default_value_t = 4)]
     pub parallel: usize,
+}
+
+/// Options of `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The case: a full instance id, a case id without its axis part, or a glob.
+    pub case: String,
+    /// Print a standalone reproduction (curl and websocat commands) instead.
+    #[arg(long)]
+    pub repro: bool,
+    /// The JSON report to take the last run from (default: what `run` keeps in
+    /// `.conformance/last-run.json`).
+    #[arg(long, value_name = "REPORT.json")]
+    pub from: Option<std::path::PathBuf>,
+    /// Fixture directory.
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<std::path::PathBuf>,
 }
 
 /// Options of `record`.
@@ -294,6 +314,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Run(args) => return crate::run_command::run(args),
         Command::Probe(args) => return crate::probe::probe(args),
         Command::Diff(args) => return crate::diff::diff(args),
+        Command::Explain(args) => return crate::explain::explain(args),
         Command::Record(args) => return crate::record::record(args),
         Command::List(args) => return crate::run_command::list(args),
         Command::Lint(args) => return crate::lint::lint(args),

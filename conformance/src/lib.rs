@@ -42,6 +42,7 @@ pub mod codec_commands;
 pub mod diff;
 pub mod engine;
 pub mod expected;
+pub mod explain;
 pub mod expr;
 pub mod html;
 pub mod lint;

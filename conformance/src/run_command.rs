@@ -5,7 +5,7 @@ use crate::cli::{ListArgs, ListFormat, RunArgs, ServerArgs, exit};
 use crate::engine::{RunSettings, Verdict};
 use crate::expected::Expected;
 use crate::matcher::Captures;
-use crate::report::{self, Summary};
+use crate::report::{self, Summary, Trace};
 use crate::runner::{self, Selection};
 use crate::scenario::{self, LoadOptions, Suite};
 use crate::server_process::{self, Readiness, ServerProcess};
@@ -346,6 +346,23 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
             eprintln!("error: writing the {kind:?} report: {e}");
             return exit::HARNESS;
         }
+    }
+    // What `conformance explain` reads: this run, every case with its transcript.
+    let last = std::path::Path::new(crate::explain::LAST_RUN);
+    let kept = last
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| {
+            std::fs::write(
+                last,
+                report::json(&results, &args.server.target, Trace::All),
+            )
+        });
+    if let Err(e) = kept {
+        eprintln!(
+            "warning: cannot keep the run for `conformance explain` in {}: {e}",
+            last.display()
+        );
     }
     if let Some(dir) = &args.artifacts
         && let Err(e) = report::write_transcripts(&results, args.trace, dir)
