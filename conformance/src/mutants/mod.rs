@@ -128,6 +128,7 @@ fn serve(args: &ServeArgs) -> u8 {
         },
     };
     block_on(async {
+        let stopped = stop_signal();
         let server = match server::start(&format!("{host}:{port}"), settings).await {
             Ok(server) => server,
             Err(e) => {
@@ -138,26 +139,40 @@ fn serve(args: &ServeArgs) -> u8 {
         println!("listening on http://{host}:{}", server.addr().port());
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        stop_signal().await;
+        stopped.await;
         server.stop().await;
         exit::OK
     })
 }
 
-/// SIGTERM or SIGINT.
-async fn stop_signal() {
+/// Installs the SIGTERM and SIGINT handlers at once (before the server says it listens, so
+/// that an early signal is not fatal); the future resolves on either.
+fn stop_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+        let handlers = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        );
+        async move {
+            match handlers {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Runs `task` on a new multi-threaded runtime and returns its exit code.
