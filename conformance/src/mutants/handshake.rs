@@ -109,3 +109,83 @@ pub(crate) fn open_packet(session: &Session, polling: bool) -> PacketBuf {
     );
     PacketBuf::from(&engineio::Packet::Open(handshake))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mutants::{Settings, echo::Echo};
+
+    fn check_with(settings: Settings, head: &str) -> Result<Target, Refusal> {
+        let endpoint = Endpoint::new(Arc::new(settings), Arc::new(Echo));
+        let bytes = format!("{head} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let request = Request::parse(bytes.as_bytes()).unwrap().unwrap();
+        check(&request, &endpoint)
+    }
+
+    fn check_clean(head: &str) -> Result<Target, Refusal> {
+        check_with(Settings::default(), head)
+    }
+
+    #[test]
+    fn requests_are_refused_in_the_reference_order() {
+        use Refusal::*;
+        let refused = |head: &str| check_clean(head).err();
+        assert_eq!(refused("GET /e/?EIO=4"), Some(UnknownTransport));
+        assert_eq!(
+            refused("GET /e/?EIO=9&transport=abc&sid=x"),
+            Some(UnknownTransport)
+        );
+        assert_eq!(
+            refused("GET /e/?EIO=9&transport=polling&sid=x"),
+            Some(UnknownSid)
+        );
+        assert_eq!(
+            refused("POST /e/?EIO=9&transport=polling"),
+            Some(BadHandshakeMethod)
+        );
+        assert_eq!(
+            refused("GET /e/?EIO=4&transport=websocket"),
+            Some(BadRequest)
+        );
+        assert_eq!(
+            refused("GET /e/?transport=polling"),
+            Some(UnsupportedVersion)
+        );
+        assert_eq!(
+            refused("GET /e/?EIO=abc&transport=polling"),
+            Some(UnsupportedVersion)
+        );
+        assert!(matches!(
+            check_clean("GET /e/?EIO=3&transport=polling"),
+            Ok(Target::New(Eio::V3))
+        ));
+        assert!(matches!(
+            check_clean("GET /e/?EIO=4&transport=polling"),
+            Ok(Target::New(Eio::V4))
+        ));
+        let no_v3 = Settings {
+            allow_eio3: false,
+            ..Settings::default()
+        };
+        assert_eq!(
+            check_with(no_v3, "GET /e/?EIO=3&transport=polling").err(),
+            Some(UnsupportedVersion)
+        );
+        let body = UnknownSid.polling_response().body;
+        assert_eq!(&body[..], br#"{"code":1,"message":"Session ID unknown"}"#);
+    }
+
+    #[test]
+    fn mutants_loosen_the_checks() {
+        let any_method = Settings::with_mutant(Mutant::HandshakeAnyMethod);
+        assert!(matches!(
+            check_with(any_method, "PUT /e/?EIO=4&transport=polling"),
+            Ok(Target::New(Eio::V4))
+        ));
+        let any_eio = Settings::with_mutant(Mutant::MissingEioAccepted);
+        assert!(matches!(
+            check_with(any_eio, "GET /e/?transport=polling"),
+            Ok(Target::New(Eio::V4))
+        ));
+    }
+}

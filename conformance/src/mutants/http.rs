@@ -146,30 +146,40 @@ async fn read_head(stream: &mut TcpStream) -> Result<Request, ReadError> {
             return Err(ReadError::Gone);
         }
         buf.extend_from_slice(&chunk[..n]);
+        match Request::parse(&buf)? {
+            Some(request) => return Ok(request),
+            None if buf.len() < MAX_HEAD => {}
+            None => return Err(ReadError::Malformed),
+        }
+    }
+}
+
+impl Request {
+    /// Parses a request head from the bytes read so far: `None` while it is incomplete.
+    pub(crate) fn parse(buf: &[u8]) -> Result<Option<Self>, ReadError> {
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut parsed = httparse::Request::new(&mut headers);
-        match parsed.parse(&buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let target = parsed.path.unwrap_or("/");
-                let (path, query) = target.split_once('?').unwrap_or((target, ""));
-                return Ok(Request {
-                    method: parsed.method.unwrap_or("GET").to_owned(),
-                    path: path.to_owned(),
-                    query: Query::parse(query),
-                    headers: parsed
-                        .headers
-                        .iter()
-                        .map(|h| {
-                            let value = String::from_utf8_lossy(h.value).trim().to_owned();
-                            (h.name.to_ascii_lowercase(), value)
-                        })
-                        .collect(),
-                    leftover: buf[len..].to_vec(),
-                });
-            }
-            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
-            _ => return Err(ReadError::Malformed),
-        }
+        let len = match parsed.parse(buf) {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(_) => return Err(ReadError::Malformed),
+        };
+        let target = parsed.path.unwrap_or("/");
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        Ok(Some(Self {
+            method: parsed.method.unwrap_or("GET").to_owned(),
+            path: path.to_owned(),
+            query: Query::parse(query),
+            headers: parsed
+                .headers
+                .iter()
+                .map(|h| {
+                    let value = String::from_utf8_lossy(h.value).trim().to_owned();
+                    (h.name.to_ascii_lowercase(), value)
+                })
+                .collect(),
+            leftover: buf[len..].to_vec(),
+        }))
     }
 }
 
@@ -298,6 +308,26 @@ mod tests {
         assert_eq!(form_decode("100%"), "100%");
         assert_eq!(form_decode("%4"), "%4");
         assert_eq!(query.to_json()["a"], "2");
+    }
+
+    #[test]
+    fn request_heads_parse_when_complete() {
+        let head = b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nUpgrade: WebSocket\r\n";
+        assert!(matches!(Request::parse(head), Ok(None)));
+        let mut full = head.to_vec();
+        full.extend_from_slice(b"Content-Type: application/octet-stream\r\n\r\nbody");
+        let request = Request::parse(&full).unwrap().unwrap();
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("GET", "/socket.io/")
+        );
+        assert_eq!(request.query.get("transport"), Some("websocket"));
+        assert!(request.is_websocket_upgrade() && request.is_octet_stream());
+        assert_eq!(request.leftover, b"body");
+        assert!(matches!(
+            Request::parse(b"\x00\x01 nonsense\r\n\r\n"),
+            Err(ReadError::Malformed)
+        ));
     }
 
     #[test]
