@@ -229,6 +229,10 @@ pub struct DiffArgs {
     /// Neither server has this capability (its cases are not compared).
     #[arg(long, value_name = "CAPABILITY")]
     pub without: Vec<String>,
+    /// Report to write (repeatable): `html=PATH`, one self-contained page with the verdicts
+    /// side by side and each server's cases in detail.
+    #[arg(long, value_name = "html=PATH")]
+    pub report: Vec<String>,
 }
 
 /// Options of `probe`.

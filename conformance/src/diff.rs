@@ -250,6 +250,16 @@ pub fn diff(args: &DiffArgs) -> u8 {
         eprintln!("error: give exactly two --target");
         return exit::USAGE;
     };
+    let mut html = Vec::new();
+    for spec in &args.report {
+        match spec.split_once('=') {
+            Some(("html", path)) if !path.is_empty() => html.push(std::path::PathBuf::from(path)),
+            _ => {
+                eprintln!("error: --report {spec:?}: expected html=PATH");
+                return exit::USAGE;
+            }
+        }
+    }
     let suites = match run_command::load_suites(args.fixtures.as_ref()) {
         Ok(suites) => suites,
         Err(code) => return code,
@@ -302,6 +312,15 @@ pub fn diff(args: &DiffArgs) -> u8 {
     };
     let report = report(&a, &b, &results_a, &results_b);
     print!("{}", report.text);
+    if !html.is_empty() {
+        let page = crate::html::render_matrix(&[(a, results_a), (b, results_b)]);
+        for path in &html {
+            if let Err(e) = std::fs::write(path, &page) {
+                eprintln!("error: writing the HTML report {}: {e}", path.display());
+                return exit::HARNESS;
+            }
+        }
+    }
     if report.differing == 0 {
         exit::OK
     } else {
