@@ -15,60 +15,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 app=contract-apps/node-socketio
-logs=()
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-  if [ "${#logs[@]}" -gt 0 ]; then rm -f "${logs[@]}"; fi
-}
-trap cleanup EXIT
+# shellcheck source=lib/servers.sh
+. scripts/lib/servers.sh
 
 echo "==> installing the reference server (npm ci)"
 (cd "$app" && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "==> building the runner"
 cargo build -p sio-conformance -j2 --quiet
-
-# start_server NAME [VAR=VALUE...]: starts a reference server with the official suites'
-# configuration plus the given settings and waits until it answers; sets `url`.
-start_server() {
-  local name=$1 log pid
-  shift
-  log=$(mktemp)
-  logs+=("$log")
-  echo "==> starting the reference server ($name)"
-  # Port 0: the OS picks a free port; the server prints the one it got.
-  env HOST=127.0.0.1 PORT=0 PING_INTERVAL=300 PING_TIMEOUT=200 CONNECT_TIMEOUT=1000 "$@" \
-    node "$app/server.js" >"$log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  url=""
-  for _ in $(seq 1 300); do # readiness: at most 30 s
-    url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$log" | head -n 1)
-    if [ -n "$url" ] && curl -fsS -o /dev/null "$url/socket.io/?EIO=4&transport=polling"; then
-      break
-    fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "the reference server ($name) exited:" >&2
-      cat "$log" >&2
-      exit 3
-    fi
-    url=""
-    sleep 0.1
-  done
-  if [ -z "$url" ]; then
-    echo "the reference server ($name) did not become ready in 30 s:" >&2
-    cat "$log" >&2
-    exit 3
-  fi
-  echo "==> reference server ($name) ready at $url (pid $pid)"
-}
 
 # The caller's arguments go to both runs, except that report paths get `-eio3` before the
 # extension in the second run (`--report json=out/report.json` also writes
@@ -123,12 +77,12 @@ done
 
 status=0
 
-start_server "default"
+start_server "the reference server (default)" node "$app/server.js"
 echo "==> run 1 of 2: every case on Engine.IO 4, against the default server"
 target/debug/conformance run --target "$url" --connect-timeout 1s --eio 4 --expect "$app/expected.yaml" \
   "${first_args[@]}" || status=$?
 
-start_server "ALLOW_EIO3=1" ALLOW_EIO3=1
+start_server "the reference server (ALLOW_EIO3=1)" ALLOW_EIO3=1 node "$app/server.js"
 echo "==> run 2 of 2: every case on Engine.IO 3, against the server with ALLOW_EIO3=1"
 second=0
 target/debug/conformance run --target "$url" --connect-timeout 1s --eio 3 --expect "$app/expected.yaml" \

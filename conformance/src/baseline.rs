@@ -88,13 +88,8 @@ impl Baseline {
     /// # Errors
     /// YAML errors, a wrong schema, a bad date, or an entry that matches no case / no step.
     pub fn parse(text: &str, suites: &[Suite]) -> Result<Self, String> {
-        let baseline: Self = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
-        if baseline.schema != SCHEMA {
-            return Err(format!(
-                "unsupported schema `{}` (expected `{SCHEMA}`)",
-                baseline.schema
-            ));
-        }
+        let baseline =
+            crate::expected::parse_tagged(text, SCHEMA, |baseline: &Self| &baseline.schema)?;
         let instances: Vec<&CaseInstance> = suites.iter().flat_map(|s| &s.instances).collect();
         for (index, entry) in baseline.entries.iter().enumerate() {
             let at = format!("entry {} (`{}`)", index + 1, entry.case);

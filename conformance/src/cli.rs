@@ -64,25 +64,9 @@ pub struct RunArgs {
     /// The server under test and how to talk to it.
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Fixture directory.
-    #[arg(long, value_name = "DIR")]
-    pub fixtures: Option<std::path::PathBuf>,
-    /// Only these suites (comma-separated: eio4,sio5).
-    #[arg(long, value_delimiter = ',')]
-    pub suite: Vec<String>,
-    /// Only instances on these Engine.IO revisions (comma-separated: 3,4); a server that does
-    /// not speak one at all is better described by `--without eio3` (UNSUPPORTED, not SKIPPED).
-    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(3..=4))]
-    pub eio: Vec<u8>,
-    /// Only cases whose id matches this glob (`*` within a segment, `**` across); repeatable.
-    #[arg(long)]
-    pub run: Vec<String>,
-    /// Skip cases whose id matches this glob; repeatable.
-    #[arg(long)]
-    pub skip: Vec<String>,
-    /// The target lacks this contract capability: cases requiring it are UNSUPPORTED.
-    #[arg(long, value_name = "CAPABILITY")]
-    pub without: Vec<String>,
+    /// Which cases run.
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// A profile written by `conformance probe`: its unsupported capabilities count as
     /// `--without`.
     #[arg(long, value_name = "FILE")]
@@ -110,6 +94,45 @@ pub struct RunArgs {
     /// an expired entry; an entry whose cases all pass is stale (exit 4).
     #[arg(long, value_name = "FILE", conflicts_with = "expect")]
     pub known_failing: Option<std::path::PathBuf>,
+}
+
+/// Which fixtures load and which of their cases run (`run`, `diff`).
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Fixture directory.
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<std::path::PathBuf>,
+    /// Only these suites (comma-separated: eio4,sio5).
+    #[arg(long, value_delimiter = ',')]
+    pub suite: Vec<String>,
+    /// Only instances on these Engine.IO revisions (comma-separated: 3,4); a server that does
+    /// not speak one at all is better described by `--without eio3` (UNSUPPORTED, not SKIPPED).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(3..=4))]
+    pub eio: Vec<u8>,
+    /// Only cases whose id matches this glob (`*` within a segment, `**` across); repeatable.
+    #[arg(long)]
+    pub run: Vec<String>,
+    /// Skip cases whose id matches this glob; repeatable.
+    #[arg(long)]
+    pub skip: Vec<String>,
+    /// The target lacks this contract capability: cases requiring it are UNSUPPORTED (with
+    /// `diff`: neither server has it, and those cases are not compared).
+    #[arg(long, value_name = "CAPABILITY")]
+    pub without: Vec<String>,
+}
+
+impl SelectArgs {
+    /// The selection these options describe, with `without` besides `--without`.
+    #[must_use]
+    pub fn selection(&self, without: impl IntoIterator<Item = String>) -> crate::runner::Selection {
+        crate::runner::Selection {
+            suites: self.suite.clone(),
+            eio: self.eio.clone(),
+            run: self.run.clone(),
+            skip: self.skip.clone(),
+            without: self.without.iter().cloned().chain(without).collect(),
+        }
+    }
 }
 
 /// The server under test and how to talk to it (`run`, `probe`).
@@ -211,24 +234,9 @@ pub struct DiffArgs {
     /// first).
     #[command(flatten)]
     pub client: ClientArgs,
-    /// Fixture directory.
-    #[arg(long, value_name = "DIR")]
-    pub fixtures: Option<std::path::PathBuf>,
-    /// Only these suites (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub suite: Vec<String>,
-    /// Only instances on these Engine.IO revisions (comma-separated: 3,4).
-    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(3..=4))]
-    pub eio: Vec<u8>,
-    /// Only cases whose id matches this glob; repeatable.
-    #[arg(long)]
-    pub run: Vec<String>,
-    /// Skip cases whose id matches this glob; repeatable.
-    #[arg(long)]
-    pub skip: Vec<String>,
-    /// Neither server has this capability (its cases are not compared).
-    #[arg(long, value_name = "CAPABILITY")]
-    pub without: Vec<String>,
+    /// Which cases run.
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Report to write (repeatable): `html=PATH`, one self-contained page with the verdicts
     /// side by side and each server's cases in detail.
     #[arg(long, value_name = "html=PATH")]

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::cli::{DiffArgs, ServerArgs, exit};
 use crate::engine::{CaseResult, Verdict};
 use crate::run_command;
-use crate::runner::{self, Selection};
+use crate::runner;
 use crate::transport::{Dir, Transcript, WireData, WireKind};
 
 /// One difference between the two runs of a case.
@@ -260,55 +260,45 @@ pub fn diff(args: &DiffArgs) -> u8 {
             }
         }
     }
-    let suites = match run_command::load_suites(args.fixtures.as_ref()) {
+    let suites = match run_command::load_suites(args.select.fixtures.as_ref()) {
         Ok(suites) => suites,
         Err(code) => return code,
     };
-    let selection = Selection {
-        suites: args.suite.clone(),
-        eio: args.eio.clone(),
-        run: args.run.clone(),
-        skip: args.skip.clone(),
-        without: args.without.clone(),
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return exit::HARNESS;
-        }
-    };
-    let run = |target: String| {
+    let selection = args.select.selection([]);
+    let mut ran = None;
+    let run = async |target: &str| {
         let server = ServerArgs {
-            target,
+            target: target.to_owned(),
             client: args.client.clone(),
             exec: None,
             ready: None,
             ready_timeout: String::new(),
         };
-        runtime.block_on(async {
-            let settings = run_command::settings(&server)?;
-            if let Err(e) = crate::server_process::accepts_connections(&settings.target).await {
-                eprintln!("error: target {} unreachable: {e}", server.target);
-                return Err(exit::HARNESS);
-            }
-            eprintln!("running against {}", server.target);
-            Ok(runner::run(
+        let settings = run_command::settings(&server)?;
+        run_command::reachable(&settings, target).await?;
+        eprintln!("running against {target}");
+        Ok::<_, u8>(
+            runner::run(
                 &suites,
                 &selection,
                 &settings,
                 server.client.parallel,
                 &|_| {},
             )
-            .await)
-        })
+            .await,
+        )
     };
-    let (results_a, results_b) = match (run(a.clone()), run(b.clone())) {
-        (Ok(x), Ok(y)) => (x, y),
-        (Err(code), _) | (_, Err(code)) => return code,
+    let both = run_command::block_on(async {
+        match (run(&a).await, run(&b).await) {
+            (Ok(x), Ok(y)) => {
+                ran = Some((x, y));
+                exit::OK
+            }
+            (Err(code), _) | (_, Err(code)) => code,
+        }
+    });
+    let Some((results_a, results_b)) = ran else {
+        return both;
     };
     let report = report(&a, &b, &results_a, &results_b);
     print!("{}", report.text);

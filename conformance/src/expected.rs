@@ -90,6 +90,23 @@ impl OneOrMany {
     }
 }
 
+/// A YAML file of the runner's own formats (expected results, baselines, profiles): parsed,
+/// and refused unless its `schema:` tag, read by `tag`, is `schema`.
+pub(crate) fn parse_tagged<T: serde::de::DeserializeOwned>(
+    text: &str,
+    schema: &str,
+    tag: impl Fn(&T) -> &str,
+) -> Result<T, String> {
+    let file: T = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
+    if tag(&file) != schema {
+        return Err(format!(
+            "unsupported schema `{}` (expected `{schema}`)",
+            tag(&file)
+        ));
+    }
+    Ok(file)
+}
+
 /// An expected-results file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,14 +126,7 @@ impl Expected {
     /// # Errors
     /// The YAML error, or a wrong schema tag.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let expected: Self = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
-        if expected.schema != SCHEMA {
-            return Err(format!(
-                "unsupported schema `{}` (expected `{SCHEMA}`)",
-                expected.schema
-            ));
-        }
-        Ok(expected)
+        parse_tagged(text, SCHEMA, |expected: &Self| &expected.schema)
     }
 
     /// Every difference between `results` and this file, one line each.

@@ -44,14 +44,7 @@ impl Profile {
     /// # Errors
     /// Invalid YAML, or another schema.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let profile: Self = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
-        if profile.schema != SCHEMA {
-            return Err(format!(
-                "unsupported schema `{}` (expected `{SCHEMA}`)",
-                profile.schema
-            ));
-        }
-        Ok(profile)
+        crate::expected::parse_tagged(text, SCHEMA, |profile: &Self| &profile.schema)
     }
 
     /// The profile shown by these probe results.
@@ -92,17 +85,7 @@ impl Profile {
 /// The probe cases: `--probes`, else `fixtures/probe/capabilities.yaml` under the current
 /// directory, else the one of this source tree.
 fn probes_file(explicit: Option<&PathBuf>) -> PathBuf {
-    if let Some(file) = explicit {
-        return file.clone();
-    }
-    let local = PathBuf::from("fixtures/probe/capabilities.yaml");
-    if local.is_file() {
-        return local;
-    }
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../fixtures/probe/capabilities.yaml"
-    ))
+    run_command::shipped(explicit, "probe/capabilities.yaml")
 }
 
 /// `conformance probe`.
@@ -121,41 +104,35 @@ pub fn probe(args: &ProbeArgs) -> u8 {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return exit::HARNESS;
-        }
-    };
-    runtime.block_on(async {
-        let server = match &args.server.exec {
-            Some(command) => {
-                match run_command::start_server(&args.server, command, &settings).await {
-                    Ok(server) => Some(server),
-                    Err(code) => return code,
-                }
-            }
-            None => None,
-        };
-        let code = probe_and_write(args, &suite, &settings).await;
-        if let Some(server) = server {
-            server.stop().await;
-        }
-        code
+    run_command::block_on(async {
+        run_command::with_server(
+            &args.server,
+            &settings,
+            probe_and_write(args, &suite, &settings),
+        )
+        .await
+        .unwrap_or_else(|code| code)
     })
 }
 
 async fn probe_and_write(args: &ProbeArgs, suite: &Suite, settings: &RunSettings) -> u8 {
-    if let Err(e) = crate::server_process::accepts_connections(&settings.target).await {
-        eprintln!("error: target {} unreachable: {e}", args.server.target);
-        return exit::HARNESS;
+    if let Err(code) = run_command::reachable(settings, &args.server.target).await {
+        return code;
     }
-    let suites = std::slice::from_ref(suite);
-    let quiet = |_: &CaseResult| {};
+    // The instances a round ran (the others are SKIPPED by its selection).
+    let run = async |selection: &Selection| {
+        let suites = std::slice::from_ref(suite);
+        let mut ran = runner::run(
+            suites,
+            selection,
+            settings,
+            args.server.client.parallel,
+            &|_| {},
+        )
+        .await;
+        ran.retain(|r| r.verdict != Verdict::Skipped);
+        ran
+    };
     // Round 1: the probes that need nothing but their revision and transport.
     let independent: Vec<String> = suite
         .cases
@@ -167,15 +144,7 @@ async fn probe_and_write(args: &ProbeArgs, suite: &Suite, settings: &RunSettings
         run: independent.clone(),
         ..Selection::default()
     };
-    let mut results = runner::run(
-        suites,
-        &first,
-        settings,
-        args.server.client.parallel,
-        &quiet,
-    )
-    .await;
-    results.retain(|r| r.verdict != Verdict::Skipped);
+    let mut results = run(&first).await;
     // Round 2: the others, with what round 1 did not show declared missing.
     let found = Profile::from_results(&args.server.target, &results);
     let second = Selection {
@@ -183,15 +152,7 @@ async fn probe_and_write(args: &ProbeArgs, suite: &Suite, settings: &RunSettings
         without: found.unsupported.keys().cloned().collect(),
         ..Selection::default()
     };
-    let mut more = runner::run(
-        suites,
-        &second,
-        settings,
-        args.server.client.parallel,
-        &quiet,
-    )
-    .await;
-    more.retain(|r| r.verdict != Verdict::Skipped);
+    let mut more = run(&second).await;
     for result in &mut more {
         if result.verdict == Verdict::Unsupported
             && let Some(finding) = result.findings.first_mut()

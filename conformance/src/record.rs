@@ -23,18 +23,23 @@ use crate::scenario::{self, Action, Suite};
 
 /// `conformance record`.
 pub fn record(args: &RecordArgs) -> u8 {
-    match record_inner(args) {
-        Ok(()) => exit::OK,
-        Err((code, message)) => {
-            eprintln!("error: {message}");
-            code
+    run_command::block_on(async {
+        match record_inner(args).await {
+            Ok(()) => exit::OK,
+            Err((code, message)) => {
+                if !message.is_empty() {
+                    eprintln!("error: {message}");
+                }
+                code
+            }
         }
-    }
+    })
 }
 
+/// An exit code and what to print (empty when the cause is printed already).
 type Failure = (u8, String);
 
-fn record_inner(args: &RecordArgs) -> Result<(), Failure> {
+async fn record_inner(args: &RecordArgs) -> Result<(), Failure> {
     let usage = |message: String| (exit::USAGE, message);
     if args.runs == 0 {
         return Err(usage("--runs must be at least 1".into()));
@@ -50,7 +55,7 @@ fn record_inner(args: &RecordArgs) -> Result<(), Failure> {
             args.script.display()
         )));
     }
-    let takes = run_draft(args, &suite)?;
+    let takes = run_draft(args, &suite).await?;
     let mut captured = Captured::default();
     let mut out_lines: Vec<String> = draft.lines().map(str::to_owned).collect();
     let mut review = Vec::new();
@@ -148,26 +153,12 @@ fn record_lines(suite: &Suite, draft: &str) -> Result<Vec<u64>, String> {
 /// Runs every instance of the draft `args.runs` times; what each record line took, over all
 /// runs and instances. Any failing step (a draft's own expectations, or a record step that
 /// got nothing) stops the recording.
-fn run_draft(
+async fn run_draft(
     args: &RecordArgs,
     suite: &Suite,
 ) -> Result<BTreeMap<u64, Vec<(Take, Value)>>, Failure> {
-    let harness = |message: String| (exit::HARNESS, message);
-    let settings =
-        run_command::settings(&args.server).map_err(|code| (code, "bad settings".into()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| harness(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async {
-        let server = match &args.server.exec {
-            Some(command) => Some(
-                run_command::start_server(&args.server, command, &settings)
-                    .await
-                    .map_err(|code| (code, "the server did not start".to_owned()))?,
-            ),
-            None => None,
-        };
+    let settings = run_command::settings(&args.server).map_err(|code| (code, String::new()))?;
+    let runs = async {
         let mut takes: BTreeMap<u64, Vec<(Take, Value)>> = BTreeMap::new();
         let mut failed = Vec::new();
         for run in 0..args.runs {
@@ -192,21 +183,22 @@ fn run_draft(
                 }
             }
         }
-        if let Some(server) = server {
-            server.stop().await;
-        }
-        if failed.is_empty() {
-            Ok(takes)
-        } else {
-            Err((
-                exit::FAILURES,
-                format!(
-                    "the draft did not run cleanly, nothing written:\n  {}",
-                    failed.join("\n  ")
-                ),
-            ))
-        }
-    })
+        (takes, failed)
+    };
+    let (takes, failed) = run_command::with_server(&args.server, &settings, runs)
+        .await
+        .map_err(|code| (code, String::new()))?;
+    if failed.is_empty() {
+        Ok(takes)
+    } else {
+        Err((
+            exit::FAILURES,
+            format!(
+                "the draft did not run cleanly, nothing written:\n  {}",
+                failed.join("\n  ")
+            ),
+        ))
+    }
 }
 
 /// A recorded item as fixture pattern syntax: binary leaves `{"$bin": "<hex>"}` become

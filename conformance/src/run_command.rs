@@ -22,17 +22,20 @@ pub fn load_options() -> LoadOptions {
 /// The fixture directory: `--fixtures`, else `fixtures/conformance` under the current
 /// directory, else the one shipped in this source tree.
 pub(crate) fn fixtures_dir(explicit: Option<&PathBuf>) -> PathBuf {
-    if let Some(dir) = explicit {
-        return dir.clone();
+    shipped(explicit, "conformance")
+}
+
+/// `explicit`, else `fixtures/<relative>` under the current directory when it exists, else
+/// the one of this source tree.
+pub(crate) fn shipped(explicit: Option<&PathBuf>, relative: &str) -> PathBuf {
+    if let Some(path) = explicit {
+        return path.clone();
     }
-    let local = PathBuf::from("fixtures/conformance");
-    if local.is_dir() {
+    let local = PathBuf::from("fixtures").join(relative);
+    if local.exists() {
         return local;
     }
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../fixtures/conformance"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures")).join(relative)
 }
 
 /// Loads the suites of `--fixtures` (or the default directory); errors are printed.
@@ -112,13 +115,13 @@ pub fn list(args: &ListArgs) -> u8 {
     exit::OK
 }
 
-/// `conformance run`.
-pub fn run(args: &RunArgs) -> u8 {
+/// Runs a command's `task` on a new multi-threaded runtime; its exit code.
+pub fn block_on(task: impl Future<Output = u8>) -> u8 {
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(run_async(args)),
+        Ok(runtime) => runtime.block_on(task),
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
             exit::HARNESS
@@ -126,8 +129,32 @@ pub fn run(args: &RunArgs) -> u8 {
     }
 }
 
+/// With `--exec`, starts the server (and waits until it is ready), runs `task`, and stops the
+/// server; without, just runs `task`. `Err` with the exit code when the server does not start
+/// (the reason is already printed).
+pub(crate) async fn with_server<T>(
+    args: &ServerArgs,
+    settings: &RunSettings,
+    task: impl Future<Output = T>,
+) -> Result<T, u8> {
+    let server = match &args.exec {
+        Some(command) => Some(start_server(args, command, settings).await?),
+        None => None,
+    };
+    let output = task.await;
+    if let Some(server) = server {
+        server.stop().await;
+    }
+    Ok(output)
+}
+
+/// `conformance run`.
+pub fn run(args: &RunArgs) -> u8 {
+    block_on(run_async(args))
+}
+
 async fn run_async(args: &RunArgs) -> u8 {
-    let suites = match load_suites(args.fixtures.as_ref()) {
+    let suites = match load_suites(args.select.fixtures.as_ref()) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -140,22 +167,28 @@ async fn run_async(args: &RunArgs) -> u8 {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let server = match &args.server.exec {
-        Some(command) => match start_server(&args.server, command, &settings).await {
-            Ok(server) => Some(server),
-            Err(code) => return code,
-        },
-        None => None,
-    };
-    let code = execute(args, &suites, &settings, inputs).await;
-    if let Some(server) = server {
-        server.stop().await;
-    }
-    code
+    with_server(
+        &args.server,
+        &settings,
+        execute(args, &suites, &settings, inputs),
+    )
+    .await
+    .unwrap_or_else(|code| code)
+}
+
+/// Fails fast, with a clear message, when nothing listens at the target.
+/// (`target` is the `--target` text, for the message).
+pub(crate) async fn reachable(settings: &RunSettings, target: &str) -> Result<(), u8> {
+    server_process::accepts_connections(&settings.target)
+        .await
+        .map_err(|e| {
+            eprintln!("error: target {target} unreachable: {e}");
+            exit::HARNESS
+        })
 }
 
 /// `--exec` / `--ready`: starts the server and waits until it is ready.
-pub(crate) async fn start_server(
+async fn start_server(
     args: &ServerArgs,
     command: &str,
     settings: &RunSettings,
@@ -220,19 +253,13 @@ impl Inputs {
         let profile = read_input("profile", args.profile.as_ref(), |text| {
             crate::probe::Profile::parse(text)
         })?;
-        let mut without = args.without.clone();
-        without.extend(profile.into_iter().flat_map(|p| p.unsupported.into_keys()));
         Ok(Self {
             reports,
             expected,
             baseline,
-            selection: Selection {
-                suites: args.suite.clone(),
-                eio: args.eio.clone(),
-                run: args.run.clone(),
-                skip: args.skip.clone(),
-                without,
-            },
+            selection: args
+                .select
+                .selection(profile.into_iter().flat_map(|p| p.unsupported.into_keys())),
         })
     }
 }
@@ -285,10 +312,8 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
         baseline,
         selection,
     } = inputs;
-    // Fail fast, with a clear message, when nothing listens there.
-    if let Err(e) = server_process::accepts_connections(&settings.target).await {
-        eprintln!("error: target {} unreachable: {e}", args.server.target);
-        return exit::HARNESS;
+    if let Err(code) = reachable(settings, &args.server.target).await {
+        return code;
     }
     let total = suites.iter().map(|s| s.instances.len()).sum::<usize>();
     let bar = std::io::stderr().is_terminal().then(|| {

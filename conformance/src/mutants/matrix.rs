@@ -103,7 +103,7 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
     } else {
         args.mutants.clone()
     };
-    super::block_on(async {
+    crate::run_command::block_on(async {
         match run_all(args, &suites, &mutants).await {
             Ok((clean, mutated)) => report(args, &clean, &mutated, started.elapsed()),
             Err(e) => {

@@ -127,7 +127,7 @@ fn serve(args: &ServeArgs) -> u8 {
             }
         },
     };
-    block_on(async {
+    crate::run_command::block_on(async {
         let stopped = stop_signal();
         let server = match server::start(&format!("{host}:{port}"), settings).await {
             Ok(server) => server,
@@ -172,20 +172,6 @@ fn stop_signal() -> impl Future<Output = ()> {
     #[cfg(not(unix))]
     async {
         let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-/// Runs `task` on a new multi-threaded runtime and returns its exit code.
-pub(crate) fn block_on(task: impl Future<Output = u8>) -> u8 {
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime.block_on(task),
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            exit::HARNESS
-        }
     }
 }
 
