@@ -506,3 +506,77 @@ async fn awaited_polling_bodies_follow_the_request_revision() {
     assert_eq!(verdict_of(&results, "fake3p/sync-v3"), Verdict::Pass);
     assert_eq!(verdict_of(&results, "fake3p/await-v4"), Verdict::Fail);
 }
+
+/// An HTTP server that answers its n-th request `200` with `bodies[n]` (the last one again
+/// once they run out): a polling session that spreads, reorders, loses or repeats packets.
+async fn fake_scripted_polling_server(bodies: &'static [&'static str]) -> u16 {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let served = std::sync::Arc::clone(&served);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let n = served.fetch_add(1, Ordering::SeqCst);
+                let body = bodies[n.min(bodies.len() - 1)];
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+const GATHER_SUITE: &str = r##"
+schema: conformance.fixture/v1
+suite: gather
+defaults:
+  path: /engine.io/
+  step_timeout: 2s
+cases:
+  - id: echo
+    title: three echoes, in one GET or several
+    spec: {anchor: "#receiving-data", quote: "the server SHOULD encode them"}
+    steps:
+      - http: {method: GET, query: "EIO=4&transport=polling&sid=x"}
+        expect:
+          status: 200
+          body: {eio: [{type: message, data: test1}, {type: message, data: test2}, {type: message, data: test3}]}
+          gather: non-strict
+"##;
+
+/// `gather`: packets spread over several GETs are NON-STRICT, but every byte is still checked:
+/// lost, reordered, duplicated or altered packets fail, in one response or several.
+#[tokio::test]
+async fn gathered_polling_bodies_check_every_packet() {
+    let cases: &[(&'static [&'static str], Verdict)] = &[
+        (&["4test1\x1e4test2\x1e4test3"], Verdict::Pass),
+        (&["4test1", "4test2\x1e4test3"], Verdict::NonStrict),
+        (&["4test1", "2", "4test2", "4test3"], Verdict::NonStrict),
+        (&["4test2", "4test1\x1e4test3"], Verdict::Fail),
+        (&["4test1", "4test3", "4test4"], Verdict::Fail),
+        (&["4test1\x1e4test1\x1e4test2\x1e4test3"], Verdict::Fail),
+        (&["4test1", "4test1", "4test2"], Verdict::Fail),
+        (&["4test1\x1e4test2\x1e4test3x"], Verdict::Fail),
+    ];
+    for (bodies, expected) in cases {
+        let port = fake_scripted_polling_server(bodies).await;
+        let results = suite_verdicts(GATHER_SUITE, port).await;
+        let (_, verdict, why) = &results[0];
+        assert_eq!(verdict, expected, "{bodies:?}: {why}");
+    }
+}

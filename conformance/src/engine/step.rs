@@ -110,6 +110,9 @@ impl CaseState<'_> {
                 })?;
                 self.check_timing(step, Instant::now())?;
                 match expect {
+                    Some(expect) if expect.gather.is_some() => {
+                        self.gather(expect, &req, response, deadline).await
+                    }
                     Some(expect) => {
                         self.match_response(expect, &response, &Framing::of(&req.path_and_query))
                     }
@@ -390,7 +393,7 @@ impl CaseState<'_> {
         response: &HttpResponse,
         framing: &Framing,
     ) -> Result<(), StepFailure> {
-        let outcome = self.match_response_parts(expect, response, framing);
+        let outcome = self.match_response_parts(expect, response, framing, None);
         if !outcome.passed() {
             return Err(StepFailure::mismatch(
                 format!("response {} did not match", response.status),
@@ -402,7 +405,7 @@ impl CaseState<'_> {
         }
         let mut failures = Vec::new();
         for alternative in &expect.one_of {
-            let outcome = self.match_response_parts(&alternative.expect, response, framing);
+            let outcome = self.match_response_parts(&alternative.expect, response, framing, None);
             if outcome.passed() {
                 return match alternative.grade {
                     crate::scenario::Grade::Pass => self.non_strict_notes(outcome),
@@ -432,11 +435,118 @@ impl CaseState<'_> {
         })
     }
 
+    /// `gather`: the packets of `expect.body` may come in several responses to the same GET.
+    /// Every response must match the status and headers; the GET is repeated until as many
+    /// packets as expected have arrived (heartbeat `ping` and `noop` packets between them are
+    /// left out unless the expectation lists such packets), then all of them are matched at
+    /// once, so a lost, reordered, duplicated or corrupted packet fails like in one response.
+    /// Needing more than one response is graded with the `gather` grade (batching is a SHOULD).
+    async fn gather(
+        &mut self,
+        expect: &ResponseExpect,
+        req: &HttpRequest,
+        first: HttpResponse,
+        deadline: Instant,
+    ) -> Result<(), StepFailure> {
+        let Some(BodyExpect::Eio(expected)) = &expect.body else {
+            return Err(StepFailure::harness(
+                "`gather` without `body: {eio: [...]}`",
+            ));
+        };
+        let heartbeat_expected = expected.iter().any(|p| {
+            matches!(
+                p.kind,
+                crate::scenario::EioType::Ping | crate::scenario::EioType::Noop
+            )
+        });
+        let framing = Framing::of(&req.path_and_query);
+        let head = ResponseExpect {
+            body: None,
+            gather: None,
+            ..expect.clone()
+        };
+        let mut packets = Vec::new();
+        let mut responses = 0;
+        let mut response = first;
+        loop {
+            responses += 1;
+            let outcome = self.match_response_parts(&head, &response, &framing, None);
+            if !outcome.passed() {
+                return Err(StepFailure::mismatch(
+                    format!(
+                        "response {} (GET {responses}) did not match",
+                        response.status
+                    ),
+                    &outcome,
+                ));
+            }
+            match actual::payload_value(&response.body, &framing, is_binary(&response)) {
+                Value::Array(items) => packets.extend(items.into_iter().filter(|packet| {
+                    heartbeat_expected || !matches!(packet["type"].as_str(), Some("ping" | "noop"))
+                })),
+                // Not a payload: let the whole expectation say so for this response.
+                _ => return self.match_response(&head_with_body(expect), &response, &framing),
+            }
+            if packets.len() >= expected.len() {
+                break;
+            }
+            response = match tokio::time::timeout_at(
+                deadline,
+                self.client.send(req, &self.transcript, "http"),
+            )
+            .await
+            {
+                Ok(Ok(response)) => response,
+                Ok(Err(e)) => {
+                    return Err(StepFailure::new(format!(
+                        "{} {} (GET {}): {e}",
+                        req.method,
+                        req.path_and_query,
+                        responses + 1
+                    )));
+                }
+                Err(_) => {
+                    return Err(StepFailure {
+                        expected: Some(format!("{} packets", expected.len())),
+                        actual: Some(format!(
+                            "{} packets in {responses} responses: {}",
+                            packets.len(),
+                            Value::Array(packets)
+                        )),
+                        ..StepFailure::new("not every packet arrived before the deadline")
+                    });
+                }
+            };
+        }
+        let gathered = Value::Array(packets);
+        let outcome = self.match_response_parts(expect, &response, &framing, Some(gathered));
+        if !outcome.passed() {
+            return Err(StepFailure::mismatch(
+                format!("the packets of {responses} responses did not match"),
+                &outcome,
+            ));
+        }
+        match expect.gather {
+            Some(grade) if responses > 1 && grade != crate::scenario::Grade::Pass => {
+                Err(StepFailure {
+                    grade: Some(grade),
+                    actual: Some(format!("{responses} responses")),
+                    ..StepFailure::new(format!(
+                        "the {} packets came in {responses} responses instead of one",
+                        expected.len()
+                    ))
+                })
+            }
+            _ => self.non_strict_notes(outcome),
+        }
+    }
+
     fn match_response_parts(
         &mut self,
         expect: &ResponseExpect,
         response: &HttpResponse,
         framing: &Framing,
+        gathered: Option<Value>,
     ) -> MatchOutcome {
         let status = Value::from(response.status);
         let headers: Vec<Value> = expect
@@ -453,12 +563,9 @@ impl CaseState<'_> {
         let body = expect.body.as_ref().map(|b| match b {
             BodyExpect::Text(_) => actual::body_text(response),
             BodyExpect::Json(_) => actual::body_json(response),
-            BodyExpect::Eio(_) => {
-                let binary = actual::header(response, "content-type")
-                    .as_str()
-                    .is_some_and(|c| c.contains("octet-stream"));
-                actual::payload_value(&response.body, framing, binary)
-            }
+            BodyExpect::Eio(_) => gathered.unwrap_or_else(|| {
+                actual::payload_value(&response.body, framing, is_binary(response))
+            }),
         });
         let mut parts: Vec<(&str, &Pattern, &Value)> = Vec::new();
         if let Some(pattern) = &expect.status {
@@ -963,6 +1070,21 @@ impl CaseState<'_> {
             self.recorded.push((step.line, Value::Object(expectation)));
             return Ok(());
         }
+    }
+}
+
+/// Whether a polling response is an XHR2 binary payload (by its content type).
+fn is_binary(response: &HttpResponse) -> bool {
+    actual::header(response, "content-type")
+        .as_str()
+        .is_some_and(|c| c.contains("octet-stream"))
+}
+
+/// `expect` without its `gather`, to report a response that is no payload at all.
+fn head_with_body(expect: &ResponseExpect) -> ResponseExpect {
+    ResponseExpect {
+        gather: None,
+        ..expect.clone()
     }
 }
 

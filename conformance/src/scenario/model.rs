@@ -394,6 +394,12 @@ pub struct ResponseExpect {
     pub rejected: Option<bool>,
     /// Alternatives.
     pub one_of: Vec<Alternative>,
+    /// `gather: GRADE` (an `http` GET with `body: {eio: [...]}`): the server may spread the
+    /// expected packets over several responses, so the engine repeats the GET until as many
+    /// packets as expected have arrived (or the deadline passes) and matches all of them, in
+    /// order, byte for byte. When more than one response was needed, the step gets this grade
+    /// (batching is a SHOULD); lost, reordered, duplicated or corrupted packets still fail.
+    pub gather: Option<Grade>,
 }
 
 /// One graded alternative of a [`ResponseExpect`].

@@ -234,6 +234,7 @@ pub(super) struct RawExpect {
     pub(super) body: Option<RawBodyExpect>,
     pub(super) rejected: Option<bool>,
     pub(super) one_of: Option<Vec<Self>>,
+    pub(super) gather: Option<Grade>,
     pub(super) grade: Option<Grade>,
     pub(super) note: Option<String>,
 }

@@ -44,6 +44,7 @@ impl Converter<'_, '_> {
                 ("body", raw.body.is_some()),
                 ("rejected", raw.rejected.is_some()),
                 ("one_of", raw.one_of.is_some()),
+                ("gather", raw.gather.is_some()),
                 ("grade", raw.grade.is_some()),
                 ("note", raw.note.is_some()),
             ],
@@ -98,6 +99,7 @@ impl Converter<'_, '_> {
                 ("body", raw.body.is_some()),
                 ("rejected", raw.rejected.is_some()),
                 ("one_of", raw.one_of.is_some()),
+                ("gather", raw.gather.is_some()),
                 ("grade", raw.grade.is_some()),
                 ("note", raw.note.is_some()),
             ],
@@ -141,6 +143,7 @@ impl Converter<'_, '_> {
                     ("timing", raw.timing.is_some()),
                     ("spec", raw.spec.is_some()),
                     ("one_of", raw.one_of.is_some()),
+                    ("gather", raw.gather.is_some()),
                 ],
                 "inside a `one_of` alternative",
             );
@@ -149,6 +152,16 @@ impl Converter<'_, '_> {
                 at,
                 &[("grade", raw.grade.is_some()), ("note", raw.note.is_some())],
                 "outside a `one_of` alternative",
+            );
+        }
+        if raw.gather.is_some()
+            && (ws
+                || raw.one_of.is_some()
+                || !matches!(raw.body, Some(RawBodyExpect { eio: Some(_), .. })))
+        {
+            self.error(
+                at,
+                "`gather` needs `body: {eio: [...]}` on an http GET, without `one_of`",
             );
         }
         if ws {
@@ -197,6 +210,7 @@ impl Converter<'_, '_> {
             body,
             rejected: raw.rejected,
             one_of,
+            gather: raw.gather,
         }
     }
 

@@ -181,12 +181,21 @@ impl Converter<'_, '_> {
                         "an async request has no `expect`; put it on the matching `await` step",
                     );
                 }
+                if expect.as_ref().is_some_and(|e| e.gather.is_some()) && request.method != "GET" {
+                    self.error(at, "`gather` repeats the request: only on a GET");
+                }
                 Action::Http { request, expect }
             }
-            "await" => Action::Await {
-                id: await_id?,
-                expect: expect.map(|raw| self.response_expect(at, raw, false, false)),
-            },
+            "await" => {
+                let expect = expect.map(|raw| self.response_expect(at, raw, false, false));
+                if expect.as_ref().is_some_and(|e| e.gather.is_some()) {
+                    self.error(at, "`gather` repeats the request: only on an `http` GET");
+                }
+                Action::Await {
+                    id: await_id?,
+                    expect,
+                }
+            }
             "ws_open" => {
                 let raw_ws = ws_open?;
                 Action::WsOpen {
