@@ -183,8 +183,11 @@ impl Request {
     }
 }
 
+/// The largest refused body that is still read to its end before the 413.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
 /// Reads the body announced by `Content-Length` (none without it), refusing more than
-/// `limit` bytes before reading them.
+/// `limit` bytes (read and dropped).
 pub(crate) async fn read_body(
     stream: &mut TcpStream,
     request: &Request,
@@ -195,6 +198,23 @@ pub(crate) async fn read_body(
         Some(v) => v.parse::<usize>().map_err(|_| ReadError::Malformed)?,
     };
     if length > limit {
+        // Read the body anyway (up to a sane bound): closing with unread data would reset the
+        // connection, and the client would never see the 413.
+        if length <= DRAIN_LIMIT {
+            let unread = length.saturating_sub(request.leftover.len());
+            let drain = async {
+                let mut chunk = [0u8; 8192];
+                let mut left = unread;
+                // Bounded: each round reads at least one byte, up to `unread`.
+                while left > 0 {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => left = left.saturating_sub(n),
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(READ_TIMEOUT, drain).await;
+        }
         return Err(ReadError::TooLarge);
     }
     let mut body = request.leftover.clone();

@@ -1,9 +1,12 @@
 //! `conformance mutants matrix`: every suite against the clean server and against every
 //! mutant, each a built-in server on a free loopback port in this process. A case instance
-//! that does not PASS against a mutant kills it; a mutant that no case kills survives (the
-//! suites cannot see its defect). The result is a markdown table.
+//! that FAILs against a mutant kills it (what makes `conformance run` exit 1 without
+//! `--strict`); one that is only NON-STRICT sees it with `--strict`. A `must` mutant
+//! ([`Severity::Must`]) has to be killed, a `should` mutant at least seen; otherwise it
+//! survives (the suites cannot see its defect, or grade it too leniently). The result is a
+//! markdown table.
 
-use super::{Mutant, Settings, server};
+use super::{Mutant, Settings, Severity, server};
 use crate::cli::exit;
 use crate::engine::{RunSettings, Verdict};
 use crate::matcher::Captures;
@@ -70,13 +73,46 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The case instances that did not PASS (they kill the mutant).
+    /// The case instances that FAIL (they kill the mutant at default strictness).
     pub fn killers(&self) -> Vec<&str> {
+        self.with_verdict(Verdict::Fail)
+    }
+
+    /// The case instances that are NON-STRICT (they see the mutant with `--strict` only).
+    pub fn strict_killers(&self) -> Vec<&str> {
+        self.with_verdict(Verdict::NonStrict)
+    }
+
+    /// The case instances that do not PASS (the clean server must have none).
+    pub fn not_passing(&self) -> Vec<&str> {
         self.verdicts
             .iter()
             .filter(|(_, verdict)| *verdict != Verdict::Pass)
             .map(|(id, _)| id.as_str())
             .collect()
+    }
+
+    fn with_verdict(&self, wanted: Verdict) -> Vec<&str> {
+        self.verdicts
+            .iter()
+            .filter(|(_, verdict)| *verdict == wanted)
+            .map(|(id, _)| id.as_str())
+            .collect()
+    }
+
+    /// Whether the suites catch the mutant as its severity demands: a `must` mutant FAILs
+    /// a default run, a `should` mutant is at least seen with `--strict`.
+    pub fn caught(&self) -> bool {
+        !self.killers().is_empty()
+            || (self.mutant.severity() == Severity::Should && !self.strict_killers().is_empty())
+    }
+
+    /// A `must` mutant that only `--strict` sees: the cases that see it grade it too
+    /// leniently.
+    pub fn strict_only_must(&self) -> bool {
+        self.mutant.severity() == Severity::Must
+            && self.killers().is_empty()
+            && !self.strict_killers().is_empty()
     }
 }
 
@@ -115,7 +151,7 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
 }
 
 /// Writes the matrix, prints the summary, and says whether everything is as it should be
-/// (the clean server passes every case, every mutant is killed).
+/// (the clean server passes every case, every mutant is caught as its severity demands).
 fn report(args: &MatrixArgs, clean: &Outcome, mutated: &[Outcome], elapsed: Duration) -> u8 {
     let text = markdown(clean, mutated);
     match &args.out {
@@ -127,20 +163,29 @@ fn report(args: &MatrixArgs, clean: &Outcome, mutated: &[Outcome], elapsed: Dura
         }
         None => print!("{text}"),
     }
-    let clean_failures = clean.killers();
-    let survivors: Vec<_> = mutated.iter().filter(|o| o.killers().is_empty()).collect();
+    let clean_failures = clean.not_passing();
+    let survivors: Vec<_> = mutated.iter().filter(|o| !o.caught()).collect();
     for id in &clean_failures {
         eprintln!("clean server: {id} did not pass");
     }
     for survivor in &survivors {
+        let how = if survivor.strict_only_must() {
+            format!(
+                "seen only with --strict, by {}",
+                survivor.strict_killers().join(", ")
+            )
+        } else {
+            "not seen".to_owned()
+        };
         eprintln!(
-            "SURVIVED {}: {}",
+            "SURVIVED {} ({}; {how}): {}",
             survivor.mutant,
+            survivor.mutant.severity().name(),
             survivor.mutant.description()
         );
     }
     eprintln!(
-        "{} mutants: {} killed, {} survived; clean server: {} of {} cases pass; {:.0?}",
+        "{} mutants: {} caught, {} survived; clean server: {} of {} cases pass; {:.0?}",
         mutated.len(),
         mutated.len() - survivors.len(),
         survivors.len(),
@@ -169,7 +214,7 @@ async fn run_all(
     let clean = run_one(Mutant::None, suites, &config).await?;
     eprintln!(
         "clean server: {} case instances not passing{}",
-        clean.killers().len(),
+        clean.not_passing().len(),
         flaky_note(&clean)
     );
     let permits = Arc::new(Semaphore::new(args.parallel.max(1)));
@@ -190,13 +235,19 @@ async fn run_all(
         let (index, outcome) = joined.map_err(|e| format!("a mutant run failed: {e}"))?;
         let outcome = outcome?;
         let (mutant, note) = (outcome.mutant, flaky_note(&outcome));
-        match outcome.killers().len() {
-            0 => eprintln!("SURVIVED  {mutant}{note}"),
-            n => eprintln!(
-                "killed    {mutant} by {n} cases ({:.1?}){note}",
-                outcome.duration
-            ),
-        }
+        let (fail, strict) = (outcome.killers().len(), outcome.strict_killers().len());
+        let verdict = if !outcome.caught() {
+            "SURVIVED "
+        } else if fail > 0 {
+            "killed   "
+        } else {
+            "seen     "
+        };
+        eprintln!(
+            "{verdict} {mutant} ({}): {fail} FAIL, {strict} NON-STRICT ({:.1?}){note}",
+            mutant.severity().name(),
+            outcome.duration
+        );
         outcomes[index] = Some(outcome);
     }
     Ok((clean, outcomes.into_iter().flatten().collect()))
@@ -276,7 +327,10 @@ async fn run_one(mutant: Mutant, suites: &[Suite], config: &RunConfig) -> Result
                     flaky.push(id.clone());
                     (id, Verdict::Pass)
                 }
-                (_, again) => (id, again.unwrap_or(r.verdict)),
+                // Both runs missed: the milder of the two verdicts counts (a FAIL that is
+                // only NON-STRICT on its re-run does not kill).
+                (first, Some(again)) => (id, milder(first, again)),
+                (first, None) => (id, first),
             }
         })
         .collect();
@@ -288,19 +342,49 @@ async fn run_one(mutant: Mutant, suites: &[Suite], config: &RunConfig) -> Result
     })
 }
 
+/// Of two verdicts of the same instance, the one that says less against the server
+/// (NON-STRICT before FAIL; anything else, such as ERROR, counts as neither).
+fn milder(a: Verdict, b: Verdict) -> Verdict {
+    let rank = |v: Verdict| match v {
+        Verdict::Pass => 0,
+        Verdict::NonStrict => 1,
+        Verdict::Fail => 3,
+        _ => 2,
+    };
+    if rank(a) <= rank(b) { a } else { b }
+}
+
 /// The matrix as markdown: the clean server's result, then one row per mutant.
 pub fn markdown(clean: &Outcome, mutants: &[Outcome]) -> String {
     let cases = clean.verdicts.len();
-    let clean_failures = clean.killers();
-    let survivors = mutants.iter().filter(|o| o.killers().is_empty()).count();
+    let clean_failures = clean.not_passing();
+    let count = |severity: Severity| {
+        mutants
+            .iter()
+            .filter(move |o| o.mutant.severity() == severity)
+    };
+    let must = count(Severity::Must).count();
+    let must_killed = count(Severity::Must).filter(|o| o.caught()).count();
+    let should = count(Severity::Should).count();
+    let should_seen = count(Severity::Should).filter(|o| o.caught()).count();
+    let should_failed = count(Severity::Should)
+        .filter(|o| !o.killers().is_empty())
+        .count();
     let mut text = String::from(
         "# Kill matrix\n\n\
          Generated by `conformance mutants matrix --out docs/kill-matrix.md` (do not edit by hand).\n\
          Each mutant is the built-in contract server (`conformance mutants serve --mutant NAME`,\n\
          code in `conformance/src/mutants/`) with one deliberate defect. Every case instance of\n\
-         every suite runs against it; an instance that does not PASS (twice: the instances that\n\
-         miss run once more, so that a timing window missed under load does not count) kills the\n\
-         mutant. A mutant that survives has a defect no case can see.\n\n",
+         every suite runs against it. An instance **kills** the mutant when it FAILs, i.e. when a\n\
+         default `conformance run` (without `--strict`) would exit 1; an instance that is only\n\
+         NON-STRICT sees the defect with `--strict` alone. Instances that miss run once more and\n\
+         the milder verdict of the two counts, so that a timing window missed under load does not.\n\n\
+         Each mutant has a severity. **must**: the defect breaks a MUST / MUST NOT of the\n\
+         Engine.IO or Socket.IO protocol documents, an assertion of the official test suites, or a\n\
+         behaviour of the contract (docs/contract.md); a default run has to FAIL it. **should**: a\n\
+         SHOULD-level detail, or an encoding or timing where the reference's choice is one of\n\
+         several legitimate ones; a NON-STRICT finding is enough. A mutant that is not caught that\n\
+         way **survives**: no case sees its defect, or the cases that see it grade it too leniently.\n\n",
     );
     if clean_failures.is_empty() {
         text.push_str(&format!(
@@ -314,22 +398,46 @@ pub fn markdown(clean: &Outcome, mutants: &[Outcome]) -> String {
         ));
     }
     text.push_str(&format!(
-        "**Mutants:** {}, {} killed, {survivors} survived.\n\n\
-         | mutant | kills | killing case instances | defect |\n|---|---:|---|---|\n",
+        "**Mutants:** {}. `must`: {must}, {must_killed} killed by a default run, {} survived. \
+         `should`: {should}, {should_seen} seen ({should_failed} of them FAIL a default run too), \
+         {} not seen.\n\n",
         mutants.len(),
-        mutants.len() - survivors,
+        must - must_killed,
+        should - should_seen,
     ));
-    for outcome in mutants {
-        let killers = outcome.killers();
-        let cases = if killers.is_empty() {
-            "**survives**".to_owned()
-        } else {
-            code_list(&killers, LISTED)
-        };
+    let lenient: Vec<&str> = mutants
+        .iter()
+        .filter(|o| o.strict_only_must())
+        .map(|o| o.mutant.name())
+        .collect();
+    if !lenient.is_empty() {
         text.push_str(&format!(
-            "| `{}` | {} | {cases} | {} |\n",
+            "**`must` mutants seen only with `--strict`** (the cases that see them grade the \
+             defect NON-STRICT): {}.\n\n",
+            code_list(&lenient, usize::MAX)
+        ));
+    }
+    text.push_str(
+        "| mutant | severity | FAIL (default run) | NON-STRICT only (`--strict`) | defect |\n\
+         |---|---|---|---|---|\n",
+    );
+    for outcome in mutants {
+        let column = |ids: Vec<&str>| {
+            if ids.is_empty() {
+                "–".to_owned()
+            } else {
+                format!("{}: {}", ids.len(), code_list(&ids, LISTED))
+            }
+        };
+        let mut fail = column(outcome.killers());
+        if !outcome.caught() {
+            fail = format!("**survives** ({fail})");
+        }
+        text.push_str(&format!(
+            "| `{}` | {} | {fail} | {} | {} |\n",
             outcome.mutant,
-            killers.len(),
+            outcome.mutant.severity().name(),
+            column(outcome.strict_killers()),
             outcome.mutant.description().replace('|', "\\|"),
         ));
     }
@@ -362,23 +470,60 @@ mod tests {
     }
 
     #[test]
-    fn markdown_lists_killers_and_survivors() {
+    fn markdown_separates_default_and_strict_kills() {
         let clean = outcome(Mutant::None, &[("a", Verdict::Pass), ("b", Verdict::Pass)]);
         let killed = outcome(
             Mutant::NeverPing,
             &[("a", Verdict::Fail), ("b", Verdict::NonStrict)],
         );
-        let survivor = outcome(
-            Mutant::JsonWithSpaces,
-            &[("a", Verdict::Pass), ("b", Verdict::Pass)],
+        // A `must` mutant seen only with --strict survives.
+        let lenient = outcome(
+            Mutant::WrongAckId,
+            &[("a", Verdict::NonStrict), ("b", Verdict::Pass)],
         );
-        let text = markdown(&clean, &[killed, survivor]);
+        // A `should` mutant seen with --strict is caught.
+        let seen = outcome(
+            Mutant::JsonWithSpaces,
+            &[("a", Verdict::Pass), ("b", Verdict::NonStrict)],
+        );
+        let unseen = outcome(
+            Mutant::NamespaceNotElided,
+            &[("a", Verdict::Pass), ("b", Verdict::Error)],
+        );
+        assert!(killed.caught() && seen.caught());
+        assert!(!lenient.caught() && lenient.strict_only_must());
+        assert!(!unseen.caught() && !unseen.strict_only_must());
+        let text = markdown(&clean, &[killed, lenient, seen, unseen]);
         assert!(text.contains("all 2 case instances PASS"));
-        assert!(text.contains("**Mutants:** 2, 1 killed, 1 survived."));
         assert!(text.contains(
-            "| `never-ping` | 2 | `a`, `b` | The server never sends a ping (Engine.IO v4). |"
+            "**Mutants:** 4. `must`: 2, 1 killed by a default run, 1 survived. \
+             `should`: 2, 1 seen (0 of them FAIL a default run too), 1 not seen."
         ));
-        assert!(text.contains("| `json-with-spaces` | 0 | **survives** |"));
+        assert!(text.contains("seen only with `--strict`** (the cases that see them grade the defect NON-STRICT): `wrong-ack-id`."));
+        assert!(text.contains(
+            "| `never-ping` | must | 1: `a` | 1: `b` | The server never sends a ping (Engine.IO v4). |"
+        ));
+        assert!(text.contains("| `wrong-ack-id` | must | **survives** (–) | 1: `a` |"));
+        assert!(text.contains("| `json-with-spaces` | should | – | 1: `b` |"));
+        assert!(text.contains("| `namespace-not-elided` | should | **survives** (–) | – |"));
         assert_eq!(code_list(&["a", "b", "c"], 2), "`a`, `b`, and 1 more");
+    }
+
+    #[test]
+    fn the_milder_verdict_of_a_rerun_counts() {
+        assert_eq!(
+            milder(Verdict::Fail, Verdict::NonStrict),
+            Verdict::NonStrict
+        );
+        assert_eq!(
+            milder(Verdict::NonStrict, Verdict::Fail),
+            Verdict::NonStrict
+        );
+        assert_eq!(milder(Verdict::Fail, Verdict::Fail), Verdict::Fail);
+        assert_eq!(milder(Verdict::Fail, Verdict::Error), Verdict::Error);
+        assert_eq!(
+            milder(Verdict::NonStrict, Verdict::Error),
+            Verdict::NonStrict
+        );
     }
 }

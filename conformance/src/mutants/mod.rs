@@ -4,8 +4,9 @@
 //! (tokio + this repository's codec) that implements the contract of docs/contract.md and
 //! behaves like the reference server, except for one deliberate defect ([`Mutant`]).
 //! `--mutant none` is the clean server, which passes every case. `conformance mutants matrix`
-//! runs every suite against every mutant and writes which cases kill which mutant: a mutant
-//! that no case kills is a hole in the suites.
+//! runs every suite against every mutant and writes which cases kill which mutant (FAIL at
+//! default strictness) and which only see it with `--strict` (NON-STRICT): a `must` mutant
+//! that no case FAILs, or a `should` mutant that no case sees, is a hole in the suites.
 //!
 //! Where the clean server departs from the reference on purpose (each time so that a
 //! conformance case passes strictly): a close packet over WebSocket closes the session (the
@@ -35,7 +36,7 @@ mod settings;
 mod socketio;
 mod websocket;
 
-pub use mutant::Mutant;
+pub use mutant::{Mutant, Severity};
 pub use settings::Settings;
 
 use crate::cli::exit;
@@ -94,7 +95,12 @@ pub fn run(args: &MutantsArgs) -> u8 {
         MutantsCommand::Matrix(matrix_args) => matrix::matrix(matrix_args),
         MutantsCommand::List => {
             for mutant in Mutant::ALL {
-                println!("{:<34} {}", mutant.name(), mutant.description());
+                println!(
+                    "{:<34} {:<6} {}",
+                    mutant.name(),
+                    mutant.severity().name(),
+                    mutant.description()
+                );
             }
             exit::OK
         }

@@ -87,6 +87,19 @@ impl Namespace {
         }
     }
 
+    /// Delivers a room emit, `emit-all` or broadcast (twice with the mutant).
+    fn deliver<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a String> + Clone,
+        packet: &Outgoing,
+        settings: &Settings,
+    ) {
+        self.send(ids.clone(), packet, settings);
+        if settings.has(Mutant::RoomEmitsTwice) {
+            self.send(ids, packet, settings);
+        }
+    }
+
     /// Emits event `name` to one socket.
     fn emit(&self, id: &str, name: &str, args: &Args, settings: &Settings) {
         let packet = Outgoing::event(self.name, name, args, None);
@@ -121,7 +134,12 @@ pub(crate) fn handle_event(
     let name = ns.name;
     let room = args.first_str().map(str::to_owned);
     match (event, room) {
-        ("message", _) => ns.emit(id, "message-back", &args, settings),
+        ("message", _) => {
+            ns.emit(id, "message-back", &args, settings);
+            if settings.has(Mutant::EchoTwice) {
+                ns.emit(id, "message-back", &args, settings);
+            }
+        }
         ("message-with-ack", _) => {
             if let Some(ack) = ack {
                 let ack = if settings.has(Mutant::WrongAckId) {
@@ -134,7 +152,12 @@ pub(crate) fn handle_event(
                 } else {
                     args
                 };
-                ns.send([&id.to_owned()], &Outgoing::ack(name, ack, &args), settings);
+                let nsp = if settings.has(Mutant::AcksRoutedToMain) {
+                    "/"
+                } else {
+                    name
+                };
+                ns.send([&id.to_owned()], &Outgoing::ack(nsp, ack, &args), settings);
             }
         }
         ("request-ack", _) => {
@@ -160,7 +183,11 @@ pub(crate) fn handle_event(
             ns.emit(id, "joined", &Args::new(vec![Value::from(room)]), settings);
         }
         ("leave", Some(room)) => {
-            if !settings.has(Mutant::LeaveIgnored)
+            if settings.has(Mutant::LeaveDropsAllRooms) {
+                for members in ns.rooms.values_mut() {
+                    members.remove(id);
+                }
+            } else if !settings.has(Mutant::LeaveIgnored)
                 && let Some(members) = ns.rooms.get_mut(&room)
             {
                 members.remove(id);
@@ -177,7 +204,7 @@ pub(crate) fn handle_event(
                 members.retain(|member| member != id);
             }
             let packet = Outgoing::event(name, "room-message", &args, None);
-            ns.send(&members, &packet, settings);
+            ns.deliver(&members, &packet, settings);
             if settings.has(Mutant::RoomsShareNamespaces) {
                 for other in namespaces.iter().filter(|other| other.name != name) {
                     let packet = Outgoing::event(other.name, "room-message", &args, None);
@@ -189,10 +216,10 @@ pub(crate) fn handle_event(
             let packet = Outgoing::event(name, "all-message", &args, None);
             if settings.has(Mutant::EmitAllCrossesNamespaces) {
                 for ns in namespaces.iter() {
-                    ns.send(&ns.everyone(), &packet, settings);
+                    ns.deliver(&ns.everyone(), &packet, settings);
                 }
             } else {
-                ns.send(&ns.everyone(), &packet, settings);
+                ns.deliver(&ns.everyone(), &packet, settings);
             }
         }
         ("broadcast", _) => {
@@ -201,7 +228,7 @@ pub(crate) fn handle_event(
                 others.retain(|other| other != id);
             }
             let packet = Outgoing::event(name, "broadcast-message", &args, None);
-            ns.send(&others, &packet, settings);
+            ns.deliver(&others, &packet, settings);
         }
         ("emit-to", Some(target)) => {
             let packet = Outgoing::event(name, "direct-message", &args.rest(), None);

@@ -128,12 +128,13 @@ async fn post(stream: &mut TcpStream, request: &Request, session: &Arc<Session>)
         session.close(CloseReason::ParseError);
         return Response::empty(400);
     }
-    let body = match http::read_body(stream, request, settings.max_payload).await {
+    let limit = settings.incoming_limit(false);
+    let body = match http::read_body(stream, request, limit).await {
         Ok(body) => body,
         Err(ReadError::TooLarge) => return Response::empty(413),
         Err(_) => return Response::empty(400),
     };
-    let config = DecodeConfig::new().max_payload(settings.max_payload);
+    let config = DecodeConfig::new().max_payload(limit);
     let jsonp_text;
     let (bytes, binary) = if request.query.get("j").is_some() {
         // JSONP: a form with the payload in `d` (newlines escaped by the client).

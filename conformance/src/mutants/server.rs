@@ -50,8 +50,12 @@ pub async fn start(addr: &str, settings: Settings) -> std::io::Result<RunningSer
     let addr = listener.local_addr()?;
     let settings = Arc::new(settings);
     let endpoints = Endpoints {
-        engine_io: Endpoint::new(Arc::clone(&settings), Arc::new(Echo)),
-        socket_io: Endpoint::new(Arc::clone(&settings), Arc::new(SocketIo::new(settings))),
+        engine_io: Endpoint::new(Arc::clone(&settings), Arc::new(Echo), false),
+        socket_io: Endpoint::new(
+            Arc::clone(&settings),
+            Arc::new(SocketIo::new(Arc::clone(&settings))),
+            true,
+        ),
     };
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(accept_loop(listener, Arc::new(endpoints), stopped));

@@ -90,6 +90,8 @@ pub(crate) trait App: Send + Sync {
 /// One path of the server (`/engine.io/` or `/socket.io/`): its sessions and application.
 pub(crate) struct Endpoint {
     pub(crate) settings: Arc<Settings>,
+    /// `/socket.io/` (its binary messages are Socket.IO attachments), not the raw echo.
+    socket_io: bool,
     app: Arc<dyn App>,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
 }
@@ -101,9 +103,10 @@ impl std::fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
-    pub(crate) fn new(settings: Arc<Settings>, app: Arc<dyn App>) -> Arc<Self> {
+    pub(crate) fn new(settings: Arc<Settings>, app: Arc<dyn App>, socket_io: bool) -> Arc<Self> {
         Arc::new(Self {
             settings,
+            socket_io,
             app,
             sessions: Mutex::new(HashMap::new()),
         })
@@ -224,6 +227,11 @@ impl Session {
 
     fn has(&self, mutant: Mutant) -> bool {
         self.settings().has(mutant)
+    }
+
+    /// Whether the session is one of `/socket.io/` (not of the raw Engine.IO echo).
+    pub(crate) fn is_socket_io(&self) -> bool {
+        self.endpoint.socket_io
     }
 
     /// Hands the session to the application (after the open packet).

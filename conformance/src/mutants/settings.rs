@@ -3,6 +3,9 @@
 use super::Mutant;
 use std::time::Duration;
 
+/// The built-in server's `maxPayload` unless `MAX_HTTP_BUFFER_SIZE` says otherwise.
+pub(crate) const DEFAULT_MAX_PAYLOAD: usize = 16 * 1024;
+
 /// How the built-in server is configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -13,7 +16,8 @@ pub struct Settings {
     /// Socket.IO connect timeout (`CONNECT_TIMEOUT`, default 1000 ms).
     pub connect_timeout: Duration,
     /// Largest POST body / WebSocket message in bytes, advertised as `maxPayload`
-    /// (`MAX_HTTP_BUFFER_SIZE`, default 1 000 000).
+    /// (`MAX_HTTP_BUFFER_SIZE`; default [`DEFAULT_MAX_PAYLOAD`], smaller than the contract's
+    /// 1 000 000 so that the cases that send `maxPayload + 1` bytes stay fast).
     pub max_payload: usize,
     /// Whether Engine.IO v3 clients are served. On by default here (the contract default is
     /// off): the mutants must be checked by the v3 suites too. `ALLOW_EIO3=0` turns it off.
@@ -28,7 +32,7 @@ impl Default for Settings {
             ping_interval: Duration::from_millis(300),
             ping_timeout: Duration::from_millis(200),
             connect_timeout: Duration::from_millis(1000),
-            max_payload: 1_000_000,
+            max_payload: DEFAULT_MAX_PAYLOAD,
             allow_eio3: true,
             mutant: Mutant::None,
         }
@@ -84,6 +88,21 @@ impl Settings {
             Some(other) => return Err(format!("ALLOW_EIO3={other:?}: expected 0 or 1")),
         }
         Ok(settings)
+    }
+
+    /// The largest POST body (`websocket` false) or WebSocket message the server accepts:
+    /// `maxPayload`, unless the mutant ignores it on that transport.
+    pub(crate) fn incoming_limit(&self, websocket: bool) -> usize {
+        let ignored = if websocket {
+            Mutant::MaxPayloadIgnoredOnWebsocket
+        } else {
+            Mutant::MaxPayloadIgnoredOnPolling
+        };
+        if self.has(ignored) {
+            usize::MAX
+        } else {
+            self.max_payload
+        }
     }
 
     /// Whether the server runs with defect `mutant`.

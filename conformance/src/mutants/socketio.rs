@@ -47,6 +47,8 @@ struct Client {
     reassembler: Reassembler,
     /// Joined namespaces: name → socket id.
     sockets: BTreeMap<&'static str, String>,
+    /// Namespace connections so far (the socket ids of the recycling mutant).
+    connections: u64,
 }
 
 /// A packet the Socket.IO decoder refused.
@@ -85,6 +87,7 @@ impl App for SocketIo {
             let client = Client {
                 reassembler: Reassembler::new(config),
                 sockets: BTreeMap::new(),
+                connections: 0,
             };
             io.clients.insert(session.sid.clone(), client);
             // Socket.IO v4: the server joins the client to "/" by itself.
@@ -201,7 +204,19 @@ impl Io {
                 After::Nothing
             }
             (PacketType::Disconnect, Some((name, id))) => {
-                self.leave(session, name, &id);
+                if settings.has(Mutant::EventsAfterDisconnect) {
+                    // Out of the namespace, but its packets still reach the handlers.
+                    if let Some(ns) = self.namespace(name) {
+                        ns.remove(&id);
+                    }
+                } else if settings.has(Mutant::RoomsAfterDisconnect) {
+                    // Its packets are refused, but the namespace keeps the socket.
+                    if let Some(client) = self.clients.get_mut(&session.sid) {
+                        client.sockets.remove(name);
+                    }
+                } else {
+                    self.leave(session, name, &id);
+                }
                 if settings.has(Mutant::ClientDisconnectClosesSession) {
                     After::CloseSession
                 } else {
@@ -236,6 +251,11 @@ impl Io {
             }
             (PacketType::Ack | PacketType::BinaryAck, Some((name, id))) => {
                 let args = args().unwrap_or_default();
+                let name = if settings.has(Mutant::AcksRoutedToMain) {
+                    "/"
+                } else {
+                    name
+                };
                 if let Some(ns) = self.namespace(name) {
                     namespace::handle_ack(ns, &id, packet.id().map(|id| id.get()), &args, settings);
                 }
@@ -276,8 +296,14 @@ impl Io {
         let Some(ns) = self.namespaces.iter_mut().find(|ns| ns.name == name) else {
             return;
         };
+        let connections = self.clients.get_mut(&session.sid).map(|client| {
+            client.connections += 1;
+            client.connections
+        });
         let id = if settings.has(Mutant::SocketIdIsEngineSid) {
             session.sid.clone()
+        } else if settings.has(Mutant::SocketIdsRecycled) {
+            format!("recycled-id-{:08}", connections.unwrap_or_default())
         } else {
             super::ids::new_id()
         };

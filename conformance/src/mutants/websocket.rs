@@ -48,9 +48,14 @@ pub(crate) async fn serve(mut stream: TcpStream, request: Request, endpoint: &Ar
     if stream.write_all(head.as_bytes()).await.is_err() {
         return;
     }
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(endpoint.settings.max_payload))
-        .max_frame_size(Some(endpoint.settings.max_payload));
+    let limit = endpoint.settings.incoming_limit(true);
+    let config = if limit == usize::MAX {
+        WebSocketConfig::default()
+    } else {
+        WebSocketConfig::default()
+            .max_message_size(Some(limit))
+            .max_frame_size(Some(limit))
+    };
     let mut ws =
         WebSocketStream::from_partially_read(stream, request.leftover, Role::Server, Some(config))
             .await;
@@ -153,8 +158,12 @@ async fn run(ws: Ws, session: &Arc<Session>) {
                 }
             }
             (packets, closed) = session.wait_outbox() => {
-                for packet in &packets {
-                    if sink.feed(frame(session, packet)).await.is_err() {
+                let mut frames: Vec<Message> = packets.iter().map(|p| frame(session, p)).collect();
+                if session.settings().has(Mutant::BatchedWebsocketFrames) {
+                    frames = batched(frames);
+                }
+                for message in frames {
+                    if sink.feed(message).await.is_err() {
                         session.close(CloseReason::TransportClosed);
                         return;
                     }
@@ -172,6 +181,20 @@ async fn run(ws: Ws, session: &Arc<Session>) {
     }
 }
 
+/// The mutant's batching: consecutive text frames joined into one, `\x1e`-separated.
+fn batched(frames: Vec<Message>) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::with_capacity(frames.len());
+    for message in frames {
+        match (out.last_mut(), message) {
+            (Some(Message::Text(previous)), Message::Text(text)) => {
+                *previous = format!("{}\x1e{}", previous.as_str(), text.as_str()).into();
+            }
+            (_, message) => out.push(message),
+        }
+    }
+    out
+}
+
 /// A frame that is not a packet.
 enum Bad {
     /// Not a valid Engine.IO packet.
@@ -185,7 +208,7 @@ fn decode(
     session: &Session,
     message: Option<Result<Message, WsError>>,
 ) -> Result<Option<PacketBuf>, Bad> {
-    let config = DecodeConfig::new().max_payload(session.settings().max_payload);
+    let config = DecodeConfig::new().max_payload(session.settings().incoming_limit(true));
     let packet = match message {
         Some(Ok(Message::Text(text))) => {
             let text = sio_codec::Utf8Bytes::from(text.as_str());
@@ -210,6 +233,7 @@ fn frame(session: &Session, packet: &PacketBuf) -> Message {
     let settings = session.settings();
     let format = if session.b64
         || (session.eio == Eio::V4 && settings.has(Mutant::BinaryAsTextOnWebsocket))
+        || (session.is_socket_io() && settings.has(Mutant::AttachmentsAsTextOnWebsocket))
     {
         WireFormat::Text
     } else {
