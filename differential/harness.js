@@ -14,6 +14,7 @@ const { mutateText, mutateBytes, mutateSioFrames } = require("./lib/mutate");
 const { Driver } = require("./lib/driver");
 const { compareDecode, compareFrames, deepEqual } = require("./lib/compare");
 const { KnownDifferences, glob, hints } = require("./lib/known");
+const site = require("./lib/site");
 
 // ---------------------------------------------------------------------------------------
 // Command line
@@ -128,7 +129,7 @@ function stackCase(category, v, input) {
   const norm = input.payload
     ? { payload: true, body: typeof input.body === "string" ? input.body : toBuf(input.body) }
     : { payload: false, frames: input.frames.map((f) => (typeof f === "string" ? f : toBuf(f))) };
-  return {
+  const c = {
     category,
     check: "decode",
     input: norm.payload ? { body: norm.body } : { frames: norm.frames },
@@ -136,6 +137,9 @@ function stackCase(category, v, input) {
     request: norm.payload ? { op: "cli_decode", v, payload: true, frames: [wireFrame(norm.body)] } : { op: "cli_decode", v, frames: norm.frames.map(wireFrame) },
     prefix: norm.payload ? typeof norm.body === "string" : true,
   };
+  // the record ends, for the driver to find the record our error is in (lib/site.js)
+  if (norm.payload) c.request.cuts = site.cuts(c);
+  return c;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -292,6 +296,17 @@ function describeInput(input) {
   return parts.join("; ");
 }
 
+/** Where a divergence happens (lib/site.js), for the report. */
+function describeSite(s) {
+  if (!s.unit) return s.direction;
+  const parts = [s.direction];
+  if (s.index !== null) parts.push(`unit ${s.index} (${s.unit.kind}${s.unit.broken ? ", broken framing" : ""})`);
+  else parts.push(s.unit.kind);
+  if (s.offset !== null && s.offset !== undefined) parts.push(`our error at byte ${s.offset} of the unit`);
+  if (s.packet !== null && s.packet !== undefined) parts.push(`packet ${s.packet}${s.confined ? "" : ", not confined to the unit"}`);
+  return parts.join(", ");
+}
+
 function jsonish(v) {
   const s = JSON.stringify(v);
   return s && s.length > 600 ? s.slice(0, 600) + "…" : s;
@@ -307,6 +322,8 @@ function main() {
   const rows = [];
   const failures = [];
   const explained = {};
+  /** Differences left when an entry's switch is on, explained by another entry. */
+  const afterSwitch = {};
   let passed = 0;
   let failed = 0;
 
@@ -344,6 +361,11 @@ function main() {
         const d2 = compareDecode(c.js, again[i], { prefix: c.prefix, frameIndex: c.frameIndex });
         // what is left must be another known difference, one without a switch
         const rest = d2 && known.match(c, d2, { withoutSwitch: true });
+        if (rest) {
+          afterSwitch[rest.id] = afterSwitch[rest.id] || { count: 0, example: null };
+          afterSwitch[rest.id].count++;
+          if (!afterSwitch[rest.id].example) afterSwitch[rest.id].example = { category: name, input: describeInput(c.input) };
+        }
         if (d2 && !rest) {
           row.explained--;
           row.failed++;
@@ -364,6 +386,12 @@ function main() {
     for (const id of ids) console.log(`  ${id}: ${explained[id].count}  e.g. [${explained[id].example.category}] ${explained[id].example.input.slice(0, 160)}`);
     console.log("");
   }
+  const left = Object.keys(afterSwitch);
+  if (left.length) {
+    console.log("Left with the switches on (re-run), explained by an entry without a switch:");
+    for (const id of left) console.log(`  ${id}: ${afterSwitch[id].count}  e.g. [${afterSwitch[id].example.category}] ${afterSwitch[id].example.input.slice(0, 160)}`);
+    console.log("");
+  }
 
   if (failures.length) {
     // group by category + divergence type + our error kind, show a few of each
@@ -378,6 +406,7 @@ function main() {
       console.log(`\n* ${key}  (${list.length})`);
       for (const f of list.slice(0, args.show)) {
         console.log(`    input:     ${describeInput(f.c.input).slice(0, 700)}`);
+        console.log(`    site:      ${describeSite(site.locate(f.c, f.d))}`);
         if (f.c.check === "encode") {
           console.log(`    reference: ${jsonish(f.c.js)}`);
           console.log(`    ours:      ${jsonish(f.reply)}`);
@@ -401,6 +430,7 @@ function main() {
           count: args.count,
           categories: rows,
           known: explained,
+          known_after_switch: afterSwitch,
           failures: failures.map((f) => ({
             category: f.c.category,
             check: f.c.check,
@@ -408,6 +438,7 @@ function main() {
             diagnosis: f.d.diagnosis || null,
             hints: f.hints || null,
             our_error: f.d.ourKind || null,
+            site: describeSite(site.locate(f.c, f.d)),
             input: describeInput(f.c.input),
             reference: f.c.check === "encode" ? f.c.js : { packets: f.c.js.packets, error: f.c.js.error, pending: f.c.js.pending },
             ours: f.reply,

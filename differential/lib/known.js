@@ -5,6 +5,11 @@
 
 const fs = require("fs");
 const path = require("path");
+const { locate, units } = require("./site");
+const { deepEqual } = require("./compare");
+
+/** The characters Node's lenient base64 decoder reads (both alphabets, and the '=' that ends it). */
+const BASE64_BYTES = /[A-Za-z0-9+/=_-]/;
 
 /** `sio5-*` style globs on category names. */
 function glob(pattern, name) {
@@ -63,25 +68,7 @@ function caseDepth(c) {
   return Math.max(0, ...values.map(valueDepth));
 }
 
-const LONE_ESCAPE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/;
 const LONE_RAW = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Strict XHR2 framing (markers 0/1, digit bytes 0–9, no truncation): true if the body breaks it. */
-function xhr2NeedsLeniency(body) {
-  let pos = 0;
-  while (pos < body.length) {
-    const marker = body[pos];
-    if (marker !== 0 && marker !== 1) return true;
-    const end = body.indexOf(0xff, pos + 1);
-    if (end < 0) return false; // a missing terminator is an error for both
-    const digits = body.subarray(pos + 1, end);
-    if (digits.some((d) => d > 9)) return true;
-    const len = Number(Array.from(digits).join(""));
-    if (end + 1 + len > body.length) return true;
-    pos = end + 1 + len;
-  }
-  return false;
-}
 
 /** Whether some string (key or value) inside `v` satisfies `pred`. */
 function anyString(v, pred) {
@@ -93,7 +80,8 @@ function anyString(v, pred) {
 
 /**
  * The ack-id digit run of a Socket.IO packet text, found the way socket.io-parser's
- * decodeString finds it (whitespace counts as a digit there), or null.
+ * decodeString finds it (whitespace counts as a digit there): `{run, start}` (UTF-16
+ * index), or null.
  */
 function ackIdRun(str) {
   let i = 0;
@@ -118,73 +106,317 @@ function ackIdRun(str) {
     }
     if (i === str.length) break;
   }
-  return str.substring(start, i + 1);
+  return { run: str.substring(start, i + 1), start };
 }
 
-/** Number() of every ack-id run in the input's Socket.IO texts (EIO `4` prefix removed). */
-function ackIds(c) {
-  const texts = [];
-  for (const f of c.input.frames || []) {
-    if (typeof f !== "string") continue;
-    texts.push(c.category.startsWith("stack") ? (f.startsWith("4") ? f.slice(1) : null) : f);
-  }
-  return texts.filter((t) => t !== null).map(ackIdRun).filter((r) => r !== null).map(Number);
-}
-
-/** Every placeholder num in the input texts, as Number() reads it. */
+/** Every placeholder num in the input texts, as Number() reads it (for the hints). */
 function placeholderNums(c) {
   return inputTexts(c).flatMap((t) => [...t.matchAll(/"num":\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g)].map((m) => Number(m[1])));
 }
 
-/** The characters Node's lenient base64 decoder reads (both alphabets, and the '=' that ends it). */
-const BASE64_BYTES = /[A-Za-z0-9+/=_-]/;
+// ---------------------------------------------------------------------------------------
+// The unit at the divergence (lib/site.js), seen as an Engine.IO packet, a Socket.IO
+// packet or a base64 message.
 
+/** The Engine.IO packet text of a unit (text frame, text record, XHR2 string record), or null. */
+function eioText(u) {
+  if (!u || u.broken) return null;
+  if (u.kind === "eio-text" || u.kind === "eio4-record" || u.kind === "eio3-record") return u.text;
+  if (u.kind === "xhr2-record" && u.marker === 0) return u.text;
+  return null;
+}
+
+/**
+ * The Socket.IO packet text of a unit: the frame itself (sio categories), or the data of an
+ * Engine.IO text message (`4…`, stack categories). `{text, base}`: base is its byte offset
+ * in the unit's packet.
+ */
+function sioText(c, u) {
+  if (!u) return null;
+  if (u.kind === "sio-text") return { text: u.text, base: 0 };
+  if (!c.category.startsWith("stack")) return null;
+  const p = eioText(u);
+  return p !== null && p.startsWith("4") ? { text: p.slice(1), base: 1 } : null;
+}
+
+/** The base64 text of a unit's packet (`b…` in v4, `b4…` in v3): `{data, base}`, or null. */
+function base64Text(c, u) {
+  const p = eioText(u);
+  if (p === null) return null;
+  if (/^(eio4|stack4)/.test(c.category)) return p.startsWith("b") ? { data: p.slice(1), base: 1 } : null;
+  return p.startsWith("b4") ? { data: p.slice(2), base: 2 } : null;
+}
+
+/** Strict (canonical) base64, what the codec decodes by default: padding optional, no stray bits. */
+function canonicalBase64(data) {
+  const bare = data.replace(/=+$/, "");
+  if (!/^[A-Za-z0-9+/]*$/.test(bare) || bare.length % 4 === 1) return false;
+  const pad = data.length - bare.length;
+  if (pad > 0 && pad !== (4 - (bare.length % 4)) % 4) return false;
+  return Buffer.from(bare, "base64").toString("base64").replace(/=+$/, "") === bare;
+}
+
+/** The reference's packets that came from unit `index`. */
+function jsPacketsAt(c, index) {
+  const at = c.js.at || [];
+  return c.js.packets.filter((_, i) => at[i] === index);
+}
+
+/** Byte length of a string's UTF-8 form. */
+const bytes = (s) => Buffer.byteLength(s);
+
+/**
+ * A valid Engine.IO handshake as our Handshake::parse (serde) reads it: a JSON object, a
+ * string `sid`, an array of strings `upgrades`, integer (u64, plain digits) `pingInterval`
+ * and `pingTimeout`, `maxPayload` absent, null or such an integer; each of these keys once;
+ * no unpaired surrogate escape in those strings. Other keys are ignored.
+ */
+function validHandshake(data) {
+  let v;
+  try {
+    v = JSON.parse(data);
+  } catch (e) {
+    return false;
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  // the top-level members as written: key -> [value text…]
+  const members = {};
+  let depth = 0;
+  let i = 0;
+  let key = null;
+  let valueStart = -1;
+  const close = (at) => {
+    if (key !== null) (members[key] = members[key] || []).push(data.slice(valueStart, at).trim());
+    key = null;
+  };
+  while (i < data.length) {
+    const ch = data[i];
+    if (ch === '"') {
+      const m = /^"(?:[^"\\]|\\.)*"/s.exec(data.slice(i));
+      if (depth === 1 && key === null && /^\s*:/.test(data.slice(i + m[0].length))) {
+        key = JSON.parse(m[0]);
+        valueStart = data.indexOf(":", i + m[0].length) + 1;
+        i = valueStart;
+        continue;
+      }
+      i += m[0].length;
+      continue;
+    }
+    if (ch === "{" || ch === "[") depth++;
+    else if (ch === "}" || ch === "]") {
+      if (depth === 1) close(i);
+      depth--;
+    } else if (ch === "," && depth === 1) close(i);
+    i++;
+  }
+  const u64 = (t) => /^(0|[1-9]\d*)$/.test(t) && BigInt(t) <= 18446744073709551615n;
+  const one = (k) => (members[k] || []).length === 1;
+  const noLone = (x) => !anyString(x, (s) => LONE_RAW.test(s));
+  return (
+    one("sid") && typeof v.sid === "string" && noLone(v.sid) &&
+    one("upgrades") && Array.isArray(v.upgrades) && v.upgrades.every((u) => typeof u === "string") && noLone(v.upgrades) &&
+    one("pingInterval") && u64(members.pingInterval[0]) &&
+    one("pingTimeout") && u64(members.pingTimeout[0]) &&
+    (members.maxPayload === undefined || (one("maxPayload") && (members.maxPayload[0] === "null" || u64(members.maxPayload[0]))))
+  );
+}
+
+/**
+ * The header of a Socket.IO packet text as socket.io-parser reads it: the attachment count
+ * and where the JSON payload starts.
+ */
+function sioHeader(str) {
+  let i = 0;
+  let attachments = 0;
+  const type = Number(str.charAt(0));
+  if (type === 5 || type === 6) {
+    const start = i + 1;
+    while (str.charAt(++i) !== "-" && i != str.length) {}
+    attachments = Number(str.substring(start, i));
+  }
+  if ("/" === str.charAt(i + 1)) {
+    while (++i) {
+      if ("," === str.charAt(i) || i === str.length) break;
+    }
+  }
+  const next = str.charAt(i + 1);
+  if ("" !== next && Number(next) == next) {
+    while (++i) {
+      const ch = str.charAt(i);
+      if (Number(ch) != ch) {
+        --i;
+        break;
+      }
+      if (i === str.length) break;
+    }
+  }
+  return { attachments, payload: i + 1 };
+}
+
+/** Base64 as Node reads it from a string V8 stores two bytes per unit: each unit cut to its low byte. */
+const nodeTwoByteBase64 = (s) => Buffer.from(Array.from({ length: s.length }, (_, k) => String.fromCharCode(s.charCodeAt(k) & 0xff)).join(""), "base64");
+
+/**
+ * The predicates of the allow-list, `(case, divergence, site) -> bool`. Each looks at the
+ * unit the site names (lib/site.js) and nothing else; `direction`, `units`, `our_error` and
+ * `categories` are checked before, from the entry.
+ */
 const CONDITIONS = {
-  /** The input or the reference's decoded value holds an unpaired UTF-16 surrogate. */
-  loneSurrogate: (c) =>
-    inputTexts(c).some((t) => LONE_ESCAPE.test(t) || LONE_RAW.test(t)) ||
-    (!!c.js && Array.isArray(c.js.packets) && anyString(c.js.packets, (s) => LONE_RAW.test(s))) ||
-    (!!c.js && c.js.marks.includes("lone-surrogate")) ||
-    // an XHR2 string record holding a UTF-8-encoded surrogate (what engine.io-parser 2.x
-    // writes for one; its decoder reads it back as U+FFFD)
-    (Buffer.isBuffer(c.input.body) && /\xed[\xa0-\xbf]/.test(c.input.body.toString("latin1"))),
   /**
-   * An ack id above 2^53-1: we said AckIdOverflow (raised for nothing else), or the
-   * reference decoded such an id (rounded by Number()) where we said InvalidAckId.
+   * The Socket.IO text at the unit has an ack-id run (whitespace included, as the reference
+   * reads it) that Number() puts above 2^53-1, our error names its first byte, and the kind
+   * fits the spelling: AckIdOverflow for plain digits, InvalidAckId for a run with whitespace.
    */
-  ackIdAboveMaxSafe: (c, d) =>
-    d.ourKind === "AckIdOverflow" ||
-    (!!c.js && c.js.packets.some((p) => typeof p.id === "number" && p.id > Number.MAX_SAFE_INTEGER)) ||
-    ackIds(c).some((id) => id > Number.MAX_SAFE_INTEGER),
-  /** The reference decoded an ack id that Number() turned into NaN. */
-  jsNaNAckId: (c) => (!!c.js && c.js.packets.some((p) => p.id === "NaN")) || ackIds(c).some(Number.isNaN),
-  /** socket.io-parser 3.x turned an unknown packet type into an ERROR packet. */
-  v3UnknownTypeErrorPacket: (c) => !!c.js && c.js.marks.includes("v3-unknown-type-error-packet"),
-  /** engine.io-parser 2.x produced a non-message binary packet or one without a type. */
-  v3BinaryNonMessage: (c) => !!c.js && (c.js.marks.includes("v3-binary-non-message") || c.js.marks.includes("v3-no-type")),
-  /** An XHR2 body only the lenient reference framing reads. */
-  xhr2Lenient: (c) => Buffer.isBuffer(c.input.body) && xhr2NeedsLeniency(c.input.body),
+  ackIdAboveMaxSafe: (c, d, s) => {
+    const t = sioText(c, s.unit);
+    const r = t && ackIdRun(t.text);
+    if (!r || !(Number(r.run) > Number.MAX_SAFE_INTEGER)) return false;
+    if (s.dataOffset - t.base !== bytes(t.text.slice(0, r.start))) return false;
+    return /^\d+$/.test(r.run) ? d.ourKind === "AckIdOverflow" : d.ourKind === "InvalidAckId";
+  },
+  /** The ack-id run at the unit is one Number() reads as NaN; our error names its first byte. */
+  jsNaNAckId: (c, d, s) => {
+    const t = sioText(c, s.unit);
+    const r = t && ackIdRun(t.text);
+    return !!r && Number.isNaN(Number(r.run)) && s.dataOffset - t.base === bytes(t.text.slice(0, r.start));
+  },
   /**
-   * A base64 (`b…`) text holds a character above U+00FF whose low byte Node would read as
-   * base64 (V8 stores such strings two bytes per unit and Node's decoder truncates each unit
-   * to its low byte; any other character is skipped either way).
+   * The Socket.IO text at the unit (the reference's own test: Number() of its first
+   * character names no packet type in parser 3.x), our error at its first byte, and the
+   * reference delivered an ERROR packet ("parser error…") for that unit.
    */
-  nonLatin1Base64: (c) =>
-    inputTexts(c).some((t) =>
-      (t.match(/(?:^|\u001e|\d:)b[^\u001e]*/g) || []).some((segment) => {
-        for (let i = 0; i < segment.length; i++) {
-          const unit = segment.charCodeAt(i);
-          if (unit > 0xff && BASE64_BYTES.test(String.fromCharCode(unit & 0xff))) return true;
-        }
+  v3UnknownTypeErrorPacket: (c, d, s) => {
+    const t = sioText(c, s.unit);
+    if (!t || require("./reference").sio4.types[Number(t.text.charAt(0))] != null || s.dataOffset !== t.base) return false;
+    return jsPacketsAt(c, s.index).some((p) => p.type === 4 && typeof p.data === "string" && p.data.startsWith("parser error"));
+  },
+  /**
+   * The unit is a v3 packet that carries binary but is no message: a text `b` followed by
+   * another type than 4 (or by nothing), a binary frame / XHR2 binary record whose type byte
+   * is not 4 (or that is empty); our error names the type (Empty: the empty data), and the
+   * reference delivered a non-message or type-less packet for that unit.
+   */
+  v3BinaryNonMessage: (c, d, s) => {
+    const u = s.unit;
+    if (!u || u.broken) return false;
+    let ok = false;
+    const p = eioText(u);
+    if (p !== null) ok = p.startsWith("b") && (p.length === 1 ? s.dataOffset === 0 : p[1] !== "4" && s.dataOffset === 1) && d.ourKind === "UnknownPacketType";
+    else if (u.kind === "eio-binary" || (u.kind === "xhr2-record" && u.marker === 1)) {
+      ok = u.bytes.length === 0 ? d.ourKind === "Empty" && s.dataOffset === 0 : u.bytes[0] !== 4 && d.ourKind === "UnknownPacketType" && s.dataOffset === 0;
+    }
+    return ok && jsPacketsAt(c, s.index).some((q) => q.type !== "message");
+  },
+  /**
+   * The XHR2 record at the unit breaks our record grammar where the reference's framing is
+   * lenient: InvalidLength at the record's start for a marker byte other than 0/1, a digit
+   * byte above 9 or no digit byte at all (with a terminator after at most 310 bytes: without
+   * one the reference fails too), or TruncatedPayload at the data
+   * of a well-formed header whose length runs past the body (the reference slices short).
+   */
+  xhr2Lenient: (c, d, s) => {
+    const u = s.unit;
+    if (!u || u.kind !== "xhr2-record" || !u.broken) return false;
+    const body = c.input.body;
+    const term = body.indexOf(0xff, u.start + 1);
+    if (term < 0) return false; // no terminator: an error for both
+    const digits = body.subarray(u.start + 1, term);
+    if (digits.length > 310) return false; // an error for both
+    const markerOk = u.marker === 0 || u.marker === 1;
+    const digitsOk = digits.length > 0 && digits.every((x) => x <= 9);
+    if (d.ourKind === "InvalidLength") return s.offset === 0 && !(markerOk && digitsOk);
+    if (d.ourKind === "TruncatedPayload") return markerOk && digitsOk && s.offset === term + 1 - u.start && term + 1 + Number(Array.from(digits).join("")) > body.length;
+    return false;
+  },
+  /**
+   * The unit is an open packet (`0…`), our error names its data, and that data is not a
+   * handshake Handshake::parse takes (see validHandshake); the reference delivered an open
+   * packet for that unit.
+   */
+  invalidHandshake: (c, d, s) => {
+    const p = eioText(s.unit);
+    return p !== null && p.startsWith("0") && s.dataOffset === 1 && !validHandshake(p.slice(1)) && jsPacketsAt(c, s.index).some((q) => q.type === "open");
+  },
+  /** The unit is a close / upgrade / noop packet with data, our error names the data's first byte. */
+  trailingData: (c, d, s) => {
+    const p = eioText(s.unit);
+    return p !== null && /^[156]./s.test(p) && s.dataOffset === 1 && jsPacketsAt(c, s.index).some((q) => ["close", "upgrade", "noop"].includes(q.type));
+  },
+  /**
+   * The unit is a base64 message whose text is not canonical base64, and our error names the
+   * start of the base64 text. (The entry's switch then checks that lenient decoding matches.)
+   */
+  lenientBase64: (c, d, s) => {
+    const b = base64Text(c, s.unit);
+    return !!b && s.dataOffset === b.base && !canonicalBase64(b.data);
+  },
+  /**
+   * With allow_lenient_base64 on: the first differing packet comes from a base64 message
+   * holding a character above U+00FF whose low byte is a base64 character, the reference's
+   * bytes are Node's two-byte reading of the text (every UTF-16 unit cut to its low byte)
+   * and ours are the text with those characters skipped.
+   */
+  nonLatin1Base64: (c, d, s) => {
+    const b = base64Text(c, s.unit);
+    if (!b || s.packet === null) return false;
+    const units = Array.from({ length: b.data.length }, (_, k) => b.data.charCodeAt(k));
+    if (!units.some((x) => x > 0xff && BASE64_BYTES.test(String.fromCharCode(x & 0xff)))) return false;
+    const hex = (s2) => Buffer.from(s2, "base64").toString("hex");
+    const js = c.js.packets[s.packet];
+    const ours = d.ours.packets[s.packet];
+    return (
+      !!js && !!ours && js.type === "message" && ours.type === "message" &&
+      deepEqual(js.data, { $bin: nodeTwoByteBase64(b.data).toString("hex") }) &&
+      deepEqual(ours.data, { $bin: hex(b.data.replace(/[^\x00-\xff]/g, "")) })
+    );
+  },
+  /**
+   * The packet whose attachment failed (the last Socket.IO text at or before the unit) has a
+   * placeholder whose num is a number but not an integer.
+   */
+  nonIntegerPlaceholderNum: (c, d, s) => {
+    const all = units(c);
+    for (let k = Math.min(s.index, all.length - 1); k >= 0; k--) {
+      const t = sioText(c, all[k]);
+      if (!t) continue;
+      const h = sioHeader(t.text);
+      let payload;
+      try {
+        payload = JSON.parse(t.text.slice(h.payload));
+      } catch (e) {
         return false;
-      })
-    ),
-  /** A placeholder's num is a number but not an integer. */
-  nonIntegerPlaceholderNum: (c) => placeholderNums(c).some((n) => !Number.isInteger(n)),
-  /** The reference crashed with a TypeError rather than rejecting the input. */
-  jsTypeError: (c) => !!c.js && !!c.js.error && /^Cannot read properties of undefined/.test(c.js.error.message),
-  /** The reference decoded an Engine.IO open packet (any data). */
-  jsOpenPacket: (c) => !!c.js && c.js.packets.some((p) => p.type === "open"),
+      }
+      const bad = (v) =>
+        v !== null && typeof v === "object" &&
+        (v._placeholder === true && typeof v.num === "number" && !Number.isInteger(v.num) ? true : Object.values(v).some(bad));
+      return bad(payload);
+    }
+    return false;
+  },
+  /**
+   * Encoding: the packet holds an unpaired surrogate (namespace, key or string). Decoding: an
+   * EIO3 text record whose length prefix ends between the halves of a surrogate pair
+   * (TruncatedPayload at its data), or an XHR2 string record holding a UTF-8-encoded
+   * surrogate (ED A0-BF …; InvalidUtf8 at that byte).
+   */
+  loneSurrogate: (c, d, s) => {
+    // the driver cannot even read the request: JSON cannot carry the surrogate to serde_json
+    if (s.direction === "encode") return c.input.sio !== undefined && anyString(c.input.packet, (x) => LONE_RAW.test(x)) && /surrogate|hex escape/.test(String(d.detail));
+    const u = s.unit;
+    if (!u) return false;
+    if (d.ourKind === "TruncatedPayload" && u.kind === "eio3-record") return !!u.splitsPair && s.dataOffset === 0;
+    if (d.ourKind === "InvalidUtf8" && u.kind === "xhr2-record" && u.marker === 0 && !u.broken) {
+      return u.bytes[s.dataOffset] === 0xed && u.bytes[s.dataOffset + 1] >= 0xa0 && u.bytes[s.dataOffset + 1] <= 0xbf;
+    }
+    return false;
+  },
+  /**
+   * The reference crashed (TypeError reading 'base64' of undefined) at a unit that is a
+   * message without data (`4`), and we delivered at least what it delivered before.
+   */
+  jsTypeError: (c, d, s) =>
+    !!c.js.error && c.js.error.message === "Cannot read properties of undefined (reading 'base64')" &&
+    eioText(s.unit) === "4" && c.js.packets.every((p, i) => deepEqual(p, d.ours.packets[i])),
 };
 
 /**
@@ -205,35 +437,50 @@ function hints(c) {
   return out.join(", ");
 }
 
+const DIRECTIONS = ["ours-error", "js-error", "value", "encode"];
+
 class KnownDifferences {
   constructor(file) {
     this.file = file || path.join(__dirname, "..", "known-differences.json");
     const doc = JSON.parse(fs.readFileSync(this.file, "utf8"));
     this.entries = doc.differences;
     for (const e of this.entries) {
-      for (const field of ["id", "categories", "divergence", "reason", "documented_in"]) {
-        if (e[field] === undefined) throw new Error(`${this.file}: entry ${e.id || "?"} lacks "${field}"`);
+      const bad = (why) => new Error(`${this.file}: entry ${e.id || "?"}: ${why}`);
+      for (const field of ["id", "categories", "checks", "divergence", "direction", "units", "condition", "reason", "documented_in"]) {
+        if (e[field] === undefined) throw bad(`lacks "${field}"`);
       }
-      if (e.condition && !CONDITIONS[e.condition]) throw new Error(`${this.file}: entry ${e.id}: unknown condition ${e.condition}`);
+      if (!CONDITIONS[e.condition]) throw bad(`unknown condition ${e.condition}`);
+      for (const dir of e.direction) if (!DIRECTIONS.includes(dir)) throw bad(`unknown direction ${dir}`);
+      // our error kind is part of an entry exactly when the entry excuses an error of ours
+      if (e.direction.includes("ours-error") !== Array.isArray(e.our_error)) throw bad(`"our_error" goes with (and only with) direction "ours-error"`);
     }
     this.hits = Object.fromEntries(this.entries.map((e) => [e.id, 0]));
     /** Every switch the allow-list names: the codec configured like the reference. */
     this.allSwitches = Object.assign({}, ...this.entries.map((e) => e.switch || {}));
   }
 
-  /** The first entry explaining divergence `d` of case `c`, or null. */
+  /**
+   * The first entry explaining divergence `d` of case `c`, or null. An entry explains it
+   * when the case's category and check, the divergence type, the site (lib/site.js: the
+   * direction, the unit's kind, and for an error of ours its kind) and the entry's predicate,
+   * evaluated on that unit, all match.
+   */
   match(c, d, { withoutSwitch = false } = {}) {
+    const s = locate(c, d);
     for (const e of this.entries) {
       if (withoutSwitch && e.switch) continue;
       if (!e.categories.some((p) => glob(p, c.category))) continue;
-      if (e.checks && !e.checks.includes(c.check)) continue;
+      if (!e.checks.includes(c.check)) continue;
       if (!e.divergence.includes(d.type)) continue;
-      if (e.our_error && !e.our_error.includes(d.ourKind)) continue;
-      if (e.condition && !CONDITIONS[e.condition](c, d)) continue;
+      if (!e.direction.includes(s.direction)) continue;
+      if (!s.unit || !e.units.includes(s.unit.kind)) continue;
+      if (s.direction === "value" && !s.confined) continue;
+      if (s.direction === "ours-error" && !e.our_error.includes(d.ourKind)) continue;
+      if (!CONDITIONS[e.condition](c, d, s)) continue;
       return e;
     }
     return null;
   }
 }
 
-module.exports = { KnownDifferences, CONDITIONS, jsonDepth, glob, hints };
+module.exports = { KnownDifferences, CONDITIONS, jsonDepth, glob, hints, validHandshake, canonicalBase64, ackIdRun, sioHeader };

@@ -60,11 +60,17 @@ function v3TypeKnown(str) {
 function sioDecode(version, frames) {
   const decoder = version === 5 ? new sio5.Decoder() : new sio4.Decoder();
   const packets = [];
+  const at = [];
   let marks = [];
-  decoder.on("decoded", (p) => packets.push(normSioPacket(p)));
+  let textFrame = -1;
+  decoder.on("decoded", (p) => {
+    packets.push(normSioPacket(p));
+    at.push(textFrame);
+  });
   let error = null;
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i];
+    if (typeof f === "string") textFrame = i;
     if (version === 4 && typeof f === "string" && !v3TypeKnown(f) && !decoder.reconstructor) {
       marks.push("v3-unknown-type-error-packet");
     }
@@ -76,7 +82,7 @@ function sioDecode(version, frames) {
     }
   }
   const pending = !error && !!decoder.reconstructor;
-  return { packets, error, pending, marks };
+  return { packets, at, error, pending, marks };
 }
 
 /** The reference encoder's frames for an application packet: [text, ...attachments]. */
@@ -110,8 +116,8 @@ const isErrorPacket = (p) => p.type === "error" && p.data === "parser error";
 
 function eioDecodePacket(version, frame) {
   const p = version === 4 ? eio4.decodePacket(frame, "nodebuffer") : eio3.decodePacket(frame, undefined, false);
-  if (isErrorPacket(p)) return { packets: [], error: { message: "parser error", frame: 0 }, pending: false, marks: [] };
-  return { packets: [normEioPacket(p)], error: null, pending: false, marks: marksOf(p) };
+  if (isErrorPacket(p)) return { packets: [], at: [], error: { message: "parser error", frame: 0 }, pending: false, marks: [] };
+  return { packets: [normEioPacket(p)], at: [0], error: null, pending: false, marks: marksOf(p) };
 }
 
 const LONE_RAW = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -129,17 +135,25 @@ function eio4DecodePayload(body) {
   const packets = [];
   let error = null;
   const marks = [];
+  const at = [];
   const decoded = eio4.decodePayload(body, "nodebuffer");
   decoded.forEach((p, i) => {
     if (isErrorPacket(p)) error = { message: "parser error", frame: i };
-    else packets.push(normEioPacket(p));
+    else {
+      packets.push(normEioPacket(p));
+      at.push(i);
+    }
   });
-  return { packets, error, pending: false, marks };
+  return { packets, at, error, pending: false, marks };
 }
 
-/** `eio3` polling body: a string (`len:` text) or a Buffer (XHR2). */
+/**
+ * `eio3` polling body: a string (`len:` text) or a Buffer (XHR2). Records are counted the
+ * way both decoders count them: every XHR2 record, every text record but `0:` (no packet).
+ */
 function eio3DecodePayload(body) {
   const packets = [];
+  const at = [];
   let error = null;
   const marks = [];
   let i = 0;
@@ -151,10 +165,11 @@ function eio3DecodePayload(body) {
     }
     marks.push(...marksOf(p));
     packets.push(normEioPacket(p));
+    at.push(i);
     i++;
     return true;
   });
-  return { packets, error, pending: false, marks };
+  return { packets, at, error, pending: false, marks };
 }
 
 function sync(fn) {
@@ -186,8 +201,13 @@ function stackDecode(eioVersion, input) {
   const sioVersion = eioVersion === 4 ? 5 : 4;
   const decoder = sioVersion === 5 ? new sio5.Decoder() : new sio4.Decoder();
   const out = [];
+  const at = [];
   const marks = [];
-  decoder.on("decoded", (p) => out.push(normSioPacket(p)));
+  let textUnit = -1;
+  decoder.on("decoded", (p) => {
+    out.push(normSioPacket(p));
+    at.push(textUnit);
+  });
   let error = null;
   const feed = (p, i) => {
     if (isErrorPacket(p)) {
@@ -197,8 +217,10 @@ function stackDecode(eioVersion, input) {
     marks.push(...marksOf(p));
     if (p.type !== "message") {
       out.push(normEioPacket(p));
+      at.push(i);
       return true;
     }
+    if (typeof p.data === "string") textUnit = i;
     if (sioVersion === 4 && typeof p.data === "string" && !v3TypeKnown(p.data) && !decoder.reconstructor) {
       marks.push("v3-unknown-type-error-packet");
     }
@@ -223,7 +245,7 @@ function stackDecode(eioVersion, input) {
     );
   }
   if (!error && decoder.reconstructor) error = { message: "incomplete binary packet", frame: -1 };
-  return { packets: out, error, pending: false, marks };
+  return { packets: out, at, error, pending: false, marks };
 }
 
 module.exports = {

@@ -454,6 +454,12 @@ fn cli_decode(request: &Value, version: u64) -> Result<String, String> {
     let mut out = Vec::new();
     let result = codec_commands::decode(options, &inputs, &mut std::io::empty(), &mut out);
     let printed = String::from_utf8(out).map_err(|e| format!("non-UTF-8 output: {e}"))?;
+    // The command's message names no frame or record; the allow-list needs the unit where
+    // the error happened, so it is found by decoding ever longer prefixes of the input.
+    let unit = match &result {
+        Ok(()) => None,
+        Err(e) => Some(failing_unit(options, &inputs, request, &e.0)?),
+    };
     // The lines go back as strings: the harness checks that each is one JSON object (the
     // command's documented output), then compares them.
     let lines: Vec<Value> = printed.lines().map(|l| Value::String(l.to_owned())).collect();
@@ -463,9 +469,65 @@ fn cli_decode(request: &Value, version: u64) -> Result<String, String> {
         let mut map = Map::new();
         map.insert("kind".into(), Value::String("Cli".into()));
         map.insert("detail".into(), Value::String(e.0));
+        map.insert("frame".into(), Value::from(unit));
         Value::Object(map)
     });
     map.insert("error".into(), error.unwrap_or(Value::Null));
     map.insert("pending".into(), Value::Bool(false));
     Ok(Value::Object(map).to_string())
+}
+
+/// The message of the check `codec_commands::decode` makes after the last input.
+const PENDING_AT_END: &str = "incomplete binary packet";
+
+/// The unit (frame, or payload record) where `conformance decode` failed with `message`:
+/// the smallest `k` such that decoding the first `k + 1` frames (or the body up to the end
+/// of record `k`, at the byte offsets the harness sends as `"cuts"`) fails with an error
+/// other than the end-of-input check for missing attachments. That check itself is the
+/// unit after the last one (the number of frames / cuts), like the reference's
+/// "incomplete binary packet"; an error after the last cut is the last unit.
+fn failing_unit(
+    options: WireOptions,
+    inputs: &[String],
+    request: &Value,
+    message: &str,
+) -> Result<usize, String> {
+    let fails = |prefix: &[String]| {
+        let mut sink = Vec::new();
+        match codec_commands::decode(options, prefix, &mut std::io::empty(), &mut sink) {
+            Ok(()) => false,
+            Err(e) => !e.0.starts_with(PENDING_AT_END),
+        }
+    };
+    let prefixes: Vec<Vec<String>> = if options.payload {
+        let cuts = request
+            .get("cuts")
+            .and_then(Value::as_array)
+            .ok_or("cli_decode with \"payload\" needs \"cuts\" (record ends)")?;
+        let body = frame(&request["frames"][0])?;
+        cuts.iter()
+            .map(|cut| {
+                let cut = cut.as_u64().ok_or("cuts are byte offsets")? as usize;
+                Ok(vec![match &body {
+                    Frame::Text(text) => text
+                        .get(..cut)
+                        .ok_or(format!("cut {cut} is not a character boundary"))?
+                        .to_owned(),
+                    Frame::Binary(bytes) => format!(
+                        "hex:{}",
+                        wire::hex(bytes.get(..cut).ok_or(format!("cut {cut} is beyond the body"))?)
+                    ),
+                }])
+            })
+            .collect::<Result<_, String>>()?
+    } else {
+        (1..=inputs.len()).map(|k| inputs[..k].to_vec()).collect()
+    };
+    if message.starts_with(PENDING_AT_END) {
+        return Ok(prefixes.len());
+    }
+    Ok(prefixes
+        .iter()
+        .position(|p| fails(p))
+        .unwrap_or(prefixes.len().saturating_sub(1)))
 }
