@@ -412,11 +412,14 @@ const CONDITIONS = {
   },
   /**
    * The reference crashed (TypeError reading 'base64' of undefined) at a unit that is a
-   * message without data (`4`), and we delivered at least what it delivered before.
+   * message without data (`4`); we delivered what it delivered before, then for that unit
+   * the CONNECT packet Number('') reads (`{"type":0,"nsp":"/"}`). What follows the crash has
+   * nothing to be compared with.
    */
   jsTypeError: (c, d, s) =>
     !!c.js.error && c.js.error.message === "Cannot read properties of undefined (reading 'base64')" &&
-    eioText(s.unit) === "4" && c.js.packets.every((p, i) => deepEqual(p, d.ours.packets[i])),
+    eioText(s.unit) === "4" && c.js.packets.every((p, i) => deepEqual(p, d.ours.packets[i])) &&
+    deepEqual(d.ours.packets[c.js.packets.length], { type: 0, nsp: "/" }),
 };
 
 /**

@@ -457,8 +457,10 @@ fn cli_decode(request: &Value, version: u64) -> Result<String, String> {
     // The command's message names no frame or record; the allow-list needs the unit where
     // the error happened, so it is found by decoding ever longer prefixes of the input.
     let unit = match &result {
-        Ok(()) => None,
-        Err(e) => Some(failing_unit(options, &inputs, request, &e.0)?),
+        Err(e) if !payload || request.get("cuts").is_some() => {
+            Some(failing_unit(options, &inputs, request, &e.0)?)
+        }
+        _ => None,
     };
     // The lines go back as strings: the harness checks that each is one JSON object (the
     // command's documented output), then compares them.
@@ -480,7 +482,8 @@ fn cli_decode(request: &Value, version: u64) -> Result<String, String> {
 /// The message of the check `codec_commands::decode` makes after the last input.
 const PENDING_AT_END: &str = "incomplete binary packet";
 
-/// The unit (frame, or payload record) where `conformance decode` failed with `message`:
+/// The unit (frame, or payload record) where `conformance decode` failed with `message`
+/// (reported as the error's `"frame"`; for a polling body only when the request has `"cuts"`):
 /// the smallest `k` such that decoding the first `k + 1` frames (or the body up to the end
 /// of record `k`, at the byte offsets the harness sends as `"cuts"`) fails with an error
 /// other than the end-of-input check for missing attachments. That check itself is the
@@ -503,7 +506,7 @@ fn failing_unit(
         let cuts = request
             .get("cuts")
             .and_then(Value::as_array)
-            .ok_or("cli_decode with \"payload\" needs \"cuts\" (record ends)")?;
+            .ok_or("\"cuts\" is an array of record ends")?;
         let body = frame(&request["frames"][0])?;
         cuts.iter()
             .map(|cut| {
