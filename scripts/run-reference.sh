@@ -27,8 +27,20 @@ cargo build -p sio-conformance -j2 --quiet
 # The caller's arguments go to both runs, except that report paths get `-eio3` before the
 # extension in the second run (`--report json=out/report.json` also writes
 # `out/report-eio3.json`). The script chooses `--eio` itself.
-first_args=()
-second_args=()
+#
+# Without a selection of the caller's (`--suite`, `--run`, `--skip`, `--without`, `--profile`),
+# the two runs together must run every case instance of the suites (`conformance list`): a
+# selection bug that quietly runs fewer cases fails the job instead of passing with less.
+counts=$(mktemp -d)
+trap 'rm -rf "$counts"; stop_servers' EXIT   # servers.sh's own trap, plus the reports
+first_args=(--report "json=$counts/first.json")
+second_args=(--report "json=$counts/second.json")
+selected=no
+for arg in "$@"; do
+  case "$arg" in
+    --suite | --suite=* | --run | --run=* | --skip | --skip=* | --without | --without=* | --profile | --profile=*) selected=yes ;;
+  esac
+done
 args=("$@")
 i=0
 while [ "$i" -lt "${#args[@]}" ]; do
@@ -88,4 +100,22 @@ second=0
 target/debug/conformance run --target "$url" --connect-timeout 1s --eio 3 --expect "$app/expected.yaml" \
   "${second_args[@]}" || second=$?
 if [ "$status" = 0 ]; then status=$second; fi
+
+if [ "$selected" = no ]; then
+  total=$(target/debug/conformance list --format json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
+  ran=$(python3 - "$counts/first.json" "$counts/second.json" <<'PY'
+import json, sys
+ran = 0
+for path in sys.argv[1:]:
+    summary = json.load(open(path))["summary"]
+    ran += sum(summary[k] for k in ("pass", "non_strict", "fail", "error", "unsupported"))
+print(ran)
+PY
+)
+  echo "==> case instances run: $ran of $total (Engine.IO 4 and 3 runs together)"
+  if [ "$ran" != "$total" ]; then
+    echo "error: the two runs ran $ran case instances, the suites hold $total" >&2
+    if [ "$status" = 0 ]; then status=1; fi
+  fi
+fi
 exit "$status"
