@@ -7,7 +7,8 @@
 #   scripts/differential.sh --category 'sio5-*' --report out/differential.json
 #
 # Installs the npm dependencies (npm ci), builds the Rust driver (its own Cargo workspace
-# under differential/driver, target dir target/differential-driver), runs the harness.
+# under differential/driver, target dir target/differential-driver), runs the allow-list's
+# tests (differential/test/, node --test; a failure stops the script) and then the harness.
 # Prints "N passed, N failed" and exits 1 on any divergence that known-differences.json does
 # not explain (2 on a harness error).
 set -euo pipefail
@@ -21,6 +22,12 @@ echo "==> installing the reference parsers (npm ci in differential/)"
 echo "==> building the driver"
 target="${DIFFERENTIAL_TARGET_DIR:-$PWD/target/differential-driver}"
 CARGO_TARGET_DIR="$target" cargo build -j2 --quiet --manifest-path differential/driver/Cargo.toml
+
+# The allow-list's own tests: every entry excuses its real examples and none of the made-up
+# divergences just outside its scope; the recorded driver replies are checked against the
+# driver just built.
+echo "==> testing the allow-list (node --test differential/test/)"
+DIFFERENTIAL_DRIVER="$target/debug/differential-driver" node --test --test-reporter=dot differential/test/
 
 echo "==> comparing"
 exec node differential/harness.js --driver "$target/debug/differential-driver" "$@"

@@ -371,10 +371,14 @@ const CONDITIONS = {
     );
   },
   /**
-   * The packet whose attachment failed (the last Socket.IO text at or before the unit) has a
-   * placeholder whose num is a number but not an integer.
+   * The unit is an attachment (binary frame, XHR2 binary record, base64 message), and the
+   * packet it completes (the last Socket.IO text before it) has a placeholder whose num is a
+   * number but not an integer.
    */
   nonIntegerPlaceholderNum: (c, d, s) => {
+    const u = s.unit;
+    const attachment = u.kind === "sio-binary" || u.kind === "eio-binary" || (u.kind === "xhr2-record" && u.marker === 1 && !u.broken) || !!base64Text(c, u);
+    if (!attachment) return false;
     const all = units(c);
     for (let k = Math.min(s.index, all.length - 1); k >= 0; k--) {
       const t = sioText(c, all[k]);

@@ -291,6 +291,9 @@ const EXAMPLES = {
     { expect: null, name: "another error kind",
       c: () => C.sioDecodeCase("sio5-malformed", 5, ['51-["a",{"_placeholder":true,"num":0.5}]', B("01")]),
       reply: ours([], err("InvalidJson", 3, 1)) },
+    { expect: null, name: "our error on the packet text, not on the attachment",
+      c: () => C.sioDecodeCase("sio5-malformed", 5, ['51-["a",{"_placeholder":true,"num":0.5}]', B("01")]),
+      reply: ours([], err("InvalidPlaceholder", 3, 0)) },
   ],
   "reference-crash-on-message-without-data": [
     { real: true, expect: "reference-crash-on-message-without-data", name: "'4' alone",
