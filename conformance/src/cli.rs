@@ -56,6 +56,10 @@ pub enum Command {
     /// The built-in contract server with deliberate defects (mutants), and the kill matrix:
     /// which cases catch which defect.
     Mutants(crate::mutants::MutantsArgs),
+    /// The spec coverage map: every normative statement of the protocol documents and every
+    /// official test, with the cases that check it and the mutants that prove those cases can
+    /// fail (exit 1: an observable MUST without a case or a mutant).
+    Coverage(crate::coverage::CoverageArgs),
 }
 
 /// Options of `run`.
@@ -331,6 +335,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::List(args) => return crate::run_command::list(args),
         Command::Lint(args) => return crate::lint::lint(args),
         Command::Mutants(args) => return crate::mutants::run(args),
+        Command::Coverage(args) => return crate::coverage::coverage(args),
     };
     match result {
         Ok(()) => exit::OK,

@@ -39,6 +39,7 @@
 pub mod baseline;
 pub mod cli;
 pub mod codec_commands;
+pub mod coverage;
 pub mod diff;
 pub mod engine;
 pub mod expected;
