@@ -23,6 +23,9 @@ pub enum VarError {
     Unknown(String),
     /// `${name}` is a duration variable, which has no text form.
     NotAValue(String),
+    /// `${pad_to(name + k)}` where `name` is not a non-negative integer, or the size is
+    /// beyond [`MAX_PAD`].
+    NotASize(String),
 }
 
 impl fmt::Display for VarError {
@@ -38,6 +41,10 @@ impl fmt::Display for VarError {
                 f,
                 "`${{{name}}}` is a duration; durations can only be used in duration expressions"
             ),
+            Self::NotASize(what) => write!(
+                f,
+                "`${{pad_to({what})}}` is not a size (a non-negative integer of at most {MAX_PAD} bytes)"
+            ),
         }
     }
 }
@@ -51,6 +58,28 @@ pub enum Segment {
     Literal(String),
     /// A `${name}` reference.
     Var(String),
+    /// `${pad_to(name + plus)}`: `x` characters up to a total of `name + plus` bytes of the
+    /// text rendered so far (nothing when it is that long already). For bodies and frames of
+    /// a size the server announced: `"4${pad_to(max_payload + 1)}"` is one byte too many.
+    PadTo {
+        /// The variable holding a byte count.
+        name: String,
+        /// Added to it.
+        plus: u64,
+    },
+}
+
+/// The largest size `${pad_to(…)}` renders (64 MiB).
+pub(crate) const MAX_PAD: u64 = 64 * 1024 * 1024;
+
+/// Parses the inside of `${pad_to(…)}`: `name` or `name + k`.
+fn parse_pad_to(body: &str) -> Option<(String, u64)> {
+    let inner = body.strip_prefix("pad_to(")?.strip_suffix(')')?;
+    let (name, plus) = match inner.split_once('+') {
+        Some((name, plus)) => (name.trim(), plus.trim().parse::<u64>().ok()?),
+        None => (inner.trim(), 0),
+    };
+    is_var_name(name).then(|| (name.to_owned(), plus))
 }
 
 /// A string with `${name}` references, parsed once at load time.
@@ -98,6 +127,22 @@ impl Template {
                     return Err(syntax(offset, "unterminated `${`".to_owned()));
                 };
                 let name = &body[..end];
+                if name.starts_with("pad_to(") {
+                    let Some((name, plus)) = parse_pad_to(name) else {
+                        return Err(syntax(
+                            offset,
+                            format!(
+                                "invalid `${{{name}}}` (expected `${{pad_to(name)}}` or `${{pad_to(name + 1)}}`)"
+                            ),
+                        ));
+                    };
+                    if !literal.is_empty() {
+                        segments.push(Segment::Literal(std::mem::take(&mut literal)));
+                    }
+                    segments.push(Segment::PadTo { name, plus });
+                    rest = &body[end + 1..];
+                    continue;
+                }
                 if !is_var_name(name) {
                     return Err(syntax(
                         offset,
@@ -153,7 +198,7 @@ impl Template {
     /// Names of the referenced variables, in order of appearance.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().filter_map(|segment| match segment {
-            Segment::Var(name) => Some(name.as_str()),
+            Segment::Var(name) | Segment::PadTo { name, .. } => Some(name.as_str()),
             Segment::Literal(_) => None,
         })
     }
@@ -187,6 +232,18 @@ impl Template {
             match segment {
                 Segment::Literal(text) => out.push_str(text),
                 Segment::Var(name) => out.push_str(&value_text(lookup(name, captures)?)),
+                Segment::PadTo { name, plus } => {
+                    let size = lookup(name, captures)?
+                        .as_u64()
+                        .and_then(|n| n.checked_add(*plus))
+                        .filter(|n| *n <= MAX_PAD)
+                        .ok_or_else(|| VarError::NotASize(format!("{name} + {plus}")))?;
+                    let size = usize::try_from(size)
+                        .map_err(|_| VarError::NotASize(format!("{name} + {plus}")))?;
+                    if size > out.len() {
+                        out.extend(std::iter::repeat_n('x', size - out.len()));
+                    }
+                }
             }
         }
         Ok(out)
@@ -291,4 +348,30 @@ fn collect_value_variables(value: &Value, names: &mut Vec<String>) -> Result<(),
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod pad_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pad_to_fills_the_text_to_a_captured_size() {
+        let mut captures = Captures::new();
+        captures.set("max", json!(5));
+        let template = Template::parse("4${pad_to(max + 1)}").unwrap();
+        assert_eq!(template.variables().collect::<Vec<_>>(), ["max"]);
+        assert_eq!(template.render(&captures).unwrap(), "4xxxxx");
+        let exact = Template::parse("abcdefg${pad_to(max)}").unwrap();
+        assert_eq!(exact.render(&captures).unwrap(), "abcdefg");
+        assert!(Template::parse("${pad_to(max - 1)}").is_err());
+        assert!(Template::parse("${pad_to(1max)}").is_err());
+        captures.set("text", json!("five"));
+        assert_eq!(
+            Template::parse("${pad_to(text)}")
+                .unwrap()
+                .render(&captures),
+            Err(VarError::NotASize("text + 0".into()))
+        );
+    }
 }

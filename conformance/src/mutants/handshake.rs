@@ -116,7 +116,7 @@ mod tests {
     use crate::mutants::{Settings, echo::Echo};
 
     fn check_with(settings: Settings, head: &str) -> Result<Target, Refusal> {
-        let endpoint = Endpoint::new(Arc::new(settings), Arc::new(Echo));
+        let endpoint = Endpoint::new(Arc::new(settings), Arc::new(Echo), false);
         let bytes = format!("{head} HTTP/1.1\r\nHost: x\r\n\r\n");
         let request = Request::parse(bytes.as_bytes()).unwrap().unwrap();
         check(&request, &endpoint)

@@ -36,7 +36,7 @@ pub struct MatrixArgs {
     /// Cases run at once against one server (timing-sensitive cases always run alone).
     #[arg(long, default_value_t = 4)]
     pub case_parallel: usize,
-    /// Only these mutants (repeatable; default: all).
+    /// Only these mutants (repeatable; default: all; `none`, the clean server, always runs).
     #[arg(long = "mutant", value_name = "NAME", value_parser = super::parse_mutant)]
     pub mutants: Vec<Mutant>,
     /// Fixture directory (default: the suites of this source tree).
@@ -134,10 +134,18 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
         }
     };
     let started = Instant::now();
+    // The clean server always runs first; `--mutant none` only asks for it.
     let mutants: Vec<Mutant> = if args.mutants.is_empty() {
         Mutant::defects().collect()
     } else {
-        args.mutants.clone()
+        let mut chosen: Vec<Mutant> = args
+            .mutants
+            .iter()
+            .copied()
+            .filter(|m| *m != Mutant::None)
+            .collect();
+        chosen.dedup();
+        chosen
     };
     crate::run_command::block_on(async {
         match run_all(args, &suites, &mutants).await {
