@@ -51,27 +51,51 @@ impl Profile {
     #[must_use]
     pub fn from_results(target: &str, results: &[CaseResult]) -> Self {
         let mut supported = BTreeMap::new();
-        let mut reasons: BTreeMap<String, String> = BTreeMap::new();
-        for result in results {
+        for result in results.iter().filter(|r| r.verdict == Verdict::Pass) {
+            for capability in &result.instance.provides {
+                supported
+                    .entry(capability.clone())
+                    .or_insert_with(|| result.instance.id.clone());
+            }
+        }
+        // Why a capability was not shown: the instance that matters most says it. An instance
+        // that ran and missed comes first; then one that was not probed for lack of another
+        // capability; last one that could not run on this server at all (its Engine.IO
+        // revision or transport is missing: `broadcast` on a v4-only server is about the v4
+        // instance, not about the v3 one).
+        let mut reasons: BTreeMap<String, (u8, String)> = BTreeMap::new();
+        for result in results.iter().filter(|r| r.verdict != Verdict::Pass) {
             let instance = &result.instance;
-            if result.verdict == Verdict::Pass {
-                for capability in &instance.provides {
-                    supported
-                        .entry(capability.clone())
-                        .or_insert_with(|| instance.id.clone());
+            let why = result
+                .findings
+                .first()
+                .map_or_else(|| result.verdict.to_string(), |f| f.message.clone());
+            let rank = match result.verdict {
+                Verdict::Unsupported
+                    if instance
+                        .requires
+                        .iter()
+                        .any(|c| AXES.contains(&c.as_str()) && !supported.contains_key(c)) =>
+                {
+                    2
                 }
-            } else {
-                let why = result
-                    .findings
-                    .first()
-                    .map_or_else(|| result.verdict.to_string(), |f| f.message.clone());
-                for capability in &instance.provides {
-                    reasons
-                        .entry(capability.clone())
-                        .or_insert_with(|| format!("{} {}: {why}", result.verdict, instance.id));
+                Verdict::Unsupported | Verdict::Skipped => 1,
+                _ => 0,
+            };
+            for capability in &instance.provides {
+                let text = format!("{} {}: {why}", result.verdict, instance.id);
+                match reasons.get(capability) {
+                    Some((best, _)) if *best <= rank => {}
+                    _ => {
+                        reasons.insert(capability.clone(), (rank, text));
+                    }
                 }
             }
         }
+        let mut reasons: BTreeMap<String, String> = reasons
+            .into_iter()
+            .map(|(capability, (_, text))| (capability, text))
+            .collect();
         reasons.retain(|capability, _| !supported.contains_key(capability));
         Self {
             schema: SCHEMA.to_owned(),
@@ -87,6 +111,9 @@ impl Profile {
 fn probes_file(explicit: Option<&PathBuf>) -> PathBuf {
     run_command::shipped(explicit, "probe/capabilities.yaml")
 }
+
+/// The capabilities that are a protocol revision or a transport, not a contract feature.
+const AXES: [&str; 4] = ["eio3", "eio4", "polling", "websocket"];
 
 /// `conformance probe`.
 pub fn probe(args: &ProbeArgs) -> u8 {

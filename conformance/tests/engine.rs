@@ -580,3 +580,49 @@ async fn gathered_polling_bodies_check_every_packet() {
         assert_eq!(verdict, expected, "{bodies:?}: {why}");
     }
 }
+
+const LAYER_SUITE: &str = r##"
+schema: conformance.fixture/v1
+suite: layer
+defaults:
+  path: /socket.io/
+  step_timeout: 2s
+  layer: LAYER
+cases:
+  - id: poll
+    title: a v3 handshake with the automatic `40`, then a poll past the Socket.IO packets
+    spec: {anchor: "#payload", quote: "<length1>:<packet1>"}
+    steps:
+      - http: {method: GET, query: "EIO=3&transport=polling"}
+        expect: {status: 200, body: {eio: [{type: open, data: {$any: true}}]}}
+      - http: {method: GET, query: "EIO=3&transport=polling&sid=x"}
+        expect: {status: 200, body: {eio: [{type: noop}]}}
+"##;
+
+/// An Engine.IO-level case at a Socket.IO server's path: the server's own Socket.IO packets
+/// (the v3 automatic `40`, the application's `auth` event) are upper-layer traffic, and a GET
+/// that carried only them is sent again; in a Socket.IO-level case they count.
+#[tokio::test]
+async fn engine_level_cases_leave_out_socketio_packets() {
+    const BODIES: &[&str] = &[
+        "63:0{\"sid\":\"x\",\"upgrades\":[],\"pingInterval\":300,\"pingTimeout\":200}2:40",
+        "13:42[\"auth\",{}]",
+        "1:6",
+    ];
+    let engine = LAYER_SUITE.replace("LAYER", "engineio");
+    let port = fake_scripted_polling_server(BODIES).await;
+    let results = suite_verdicts(&engine, port).await;
+    assert_eq!(results[0].1, Verdict::Pass, "{}", results[0].2);
+    let socketio = LAYER_SUITE.replace("LAYER", "socketio");
+    let port = fake_scripted_polling_server(BODIES).await;
+    let results = suite_verdicts(&socketio, port).await;
+    assert_eq!(results[0].1, Verdict::Fail, "{}", results[0].2);
+    // Anything else still counts: a stray `4hello` is no Socket.IO packet.
+    const STRAY: &[&str] = &[
+        "63:0{\"sid\":\"x\",\"upgrades\":[],\"pingInterval\":300,\"pingTimeout\":200}",
+        "6:4hello1:6",
+    ];
+    let port = fake_scripted_polling_server(STRAY).await;
+    let results = suite_verdicts(&engine, port).await;
+    assert_eq!(results[0].1, Verdict::Fail, "{}", results[0].2);
+}

@@ -119,6 +119,9 @@ pub struct Conn {
     client_ping: Option<(Duration, Instant)>,
     /// Items received but not yet consumed by a step.
     queue: VecDeque<Item>,
+    /// An Engine.IO-level case ([`crate::scenario::Layer::Engineio`]): messages that carry
+    /// Socket.IO packets are left out (see [`is_upper_layer`]).
+    pub(crate) hide_upper_layer: bool,
     closed: bool,
     transcript: Transcript,
 }
@@ -139,6 +142,7 @@ impl Conn {
             revision,
             client_ping: None,
             queue: VecDeque::new(),
+            hide_upper_layer: false,
             closed: false,
             transcript: transcript.clone(),
         }
@@ -180,6 +184,7 @@ impl Conn {
             revision,
             client_ping,
             queue: VecDeque::new(),
+            hide_upper_layer: false,
             closed: false,
             transcript: transcript.clone(),
         }
@@ -302,7 +307,7 @@ impl Conn {
                 self.closed = true;
             }
             self.learn_ping_interval(&item);
-            if self.answer_heartbeat(&item).await {
+            if self.answer_heartbeat(&item).await || self.upper_layer(&item) {
                 continue;
             }
             return Some(item);
@@ -327,7 +332,7 @@ impl Conn {
             };
             let item = ws_item(at, event, self.revision);
             self.learn_ping_interval(&item);
-            if self.answer_heartbeat(&item).await {
+            if self.answer_heartbeat(&item).await || self.upper_layer(&item) {
                 continue;
             }
             let closed = matches!(item, Item::Closed { .. });
@@ -400,7 +405,17 @@ impl Conn {
 
     /// Queues items that arrived before the connection existed (with the handshake).
     pub fn preload(&mut self, items: Vec<Item>) {
-        self.queue.extend(items);
+        let hide = self.hide_upper_layer;
+        self.queue.extend(
+            items
+                .into_iter()
+                .filter(|item| !(hide && is_upper_layer(item))),
+        );
+    }
+
+    /// Whether `item` is Socket.IO traffic that an Engine.IO-level case leaves out.
+    fn upper_layer(&self, item: &Item) -> bool {
+        self.hide_upper_layer && is_upper_layer(item)
     }
 
     /// Puts an item back at the front of the queue (a step looked at it but did not own it).
@@ -441,6 +456,25 @@ async fn send_frame(
         sio_codec::FrameKind::Binary => ws.send_binary(bytes).await,
     };
     sent.map_err(|e| e.to_string())
+}
+
+/// Whether `item` is an Engine.IO text message carrying a Socket.IO packet (`40`,
+/// `42["auth",{}]`): what a Socket.IO server and its application send on their own, such as
+/// the automatic connection of an Engine.IO v3 session to the main namespace.
+fn is_upper_layer(item: &Item) -> bool {
+    match item {
+        Item::Packet { packet, .. } => match packet.as_packet() {
+            engineio::Packet::Message(engineio::Message::Text(text)) => is_socketio_packet(text),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Whether `text` (the data of an Engine.IO message) is a valid Socket.IO packet. (The
+/// Engine.IO cases' own messages, `hello`, `test1`, …, are not.)
+pub(crate) fn is_socketio_packet(text: &str) -> bool {
+    sio_codec::socketio::Packet::decode_text(text).is_ok()
 }
 
 /// The decoder settings for what servers send: no size limit (the runner is not the one

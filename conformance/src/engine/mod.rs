@@ -166,9 +166,9 @@ pub(crate) struct CaseState<'a> {
     pub(crate) client: HttpClient,
     pub(crate) captures: Captures,
     pub(crate) conns: HashMap<String, Conn>,
-    /// Async HTTP requests by id, with whether each targets an Engine.IO v3 session (how
-    /// its response body decodes).
-    pub(crate) pending: HashMap<String, (PendingRequest, step::Framing)>,
+    /// Async HTTP requests by id, with the request (its query says how the response body
+    /// decodes; an Engine.IO-level case may send it again, see `Layer::Engineio`).
+    pub(crate) pending: HashMap<String, (PendingRequest, crate::transport::http::HttpRequest)>,
     pub(crate) transcript: Transcript,
     pub(crate) started: Instant,
     /// End of the previous step (for `timing.since: previous`).

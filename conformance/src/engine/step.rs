@@ -6,8 +6,8 @@ use crate::matcher::{
     MatchOutcome, Pattern, binary_value, interpolate_value, match_parts, match_value,
 };
 use crate::scenario::{
-    Action, BodyExpect, EioData, EioPacket, EioPacketPattern, Inbound, Outbound, RequestBody,
-    ResponseExpect, Since, SioPacket, Step, Target as StepTarget, Transport,
+    Action, BodyExpect, EioData, EioPacket, EioPacketPattern, Inbound, Layer, Outbound,
+    RequestBody, ResponseExpect, Since, SioPacket, Step, Target as StepTarget, Transport,
 };
 use crate::transport::{
     http::{HttpRequest, HttpResponse},
@@ -81,22 +81,21 @@ impl CaseState<'_> {
             Action::Http { request, expect } => {
                 let req = self.build_request(request)?;
                 if let Some(id) = &request.async_id {
-                    let framing = Framing::of(&req.path_and_query);
                     let client = self.client.clone();
                     let transcript = self.transcript.clone();
                     let label = format!("http#{id}");
+                    let sent = req.clone();
+                    let engine_level = self.instance.layer == Layer::Engineio;
                     let handle = tokio::spawn(async move {
-                        client
-                            .send(&req, &transcript, &label)
-                            .await
-                            .map_err(|e| e.to_string())
+                        poll(&client, &sent, &transcript, &label, engine_level).await
                     });
-                    self.pending.insert(id.clone(), (handle, framing));
+                    self.pending.insert(id.clone(), (handle, req));
                     return Ok(());
                 }
+                let engine_level = self.instance.layer == Layer::Engineio;
                 let response = tokio::time::timeout_at(
                     deadline,
-                    self.client.send(&req, &self.transcript, "http"),
+                    poll(&self.client, &req, &self.transcript, "http", engine_level),
                 )
                 .await
                 .map_err(|_| {
@@ -120,10 +119,11 @@ impl CaseState<'_> {
                 }
             }
             Action::Await { id, expect } => {
-                let (handle, framing) = self
+                let (handle, req) = self
                     .pending
                     .remove(id)
                     .ok_or_else(|| StepFailure::harness(format!("no pending request `{id}`")))?;
+                let framing = Framing::of(&req.path_and_query);
                 let abort = handle.abort_handle();
                 let response = match tokio::time::timeout_at(deadline, handle).await {
                     Err(_) => {
@@ -480,7 +480,8 @@ impl CaseState<'_> {
                     &outcome,
                 ));
             }
-            match actual::payload_value(&response.body, &framing, is_binary(&response)) {
+            let body = actual::payload_value(&response.body, &framing, is_binary(&response));
+            match self.without_upper_layer(body) {
                 Value::Array(items) => packets.extend(items.into_iter().filter(|packet| {
                     heartbeat_expected || !matches!(packet["type"].as_str(), Some("ping" | "noop"))
                 })),
@@ -541,6 +542,16 @@ impl CaseState<'_> {
         }
     }
 
+    /// In an Engine.IO-level case, a decoded polling body without the Socket.IO packets (see
+    /// [`Layer::Engineio`]).
+    fn without_upper_layer(&self, packets: Value) -> Value {
+        if self.instance.layer == Layer::Engineio {
+            strip_upper_layer(packets)
+        } else {
+            packets
+        }
+    }
+
     fn match_response_parts(
         &mut self,
         expect: &ResponseExpect,
@@ -563,9 +574,12 @@ impl CaseState<'_> {
         let body = expect.body.as_ref().map(|b| match b {
             BodyExpect::Text(_) => actual::body_text(response),
             BodyExpect::Json(_) => actual::body_json(response),
-            BodyExpect::Eio(_) => gathered.unwrap_or_else(|| {
-                actual::payload_value(&response.body, framing, is_binary(response))
-            }),
+            BodyExpect::Eio(_) => {
+                let packets = gathered.unwrap_or_else(|| {
+                    actual::payload_value(&response.body, framing, is_binary(response))
+                });
+                self.without_upper_layer(packets)
+            }
         });
         let mut parts: Vec<(&str, &Pattern, &Value)> = Vec::new();
         if let Some(pattern) = &expect.status {
@@ -650,6 +664,7 @@ impl CaseState<'_> {
                     revision,
                     &self.transcript,
                 );
+                conn.hide_upper_layer = self.instance.layer == Layer::Engineio;
                 if wants_rejection {
                     // Accepted only if the server closes right away (101 then close).
                     return match conn.next(deadline).await {
@@ -803,6 +818,7 @@ impl CaseState<'_> {
                     Duration::from_millis(h.ping_interval()),
                     &self.transcript,
                 );
+                conn.hide_upper_layer = self.instance.layer == Layer::Engineio;
                 conn.preload(after_open);
                 self.conns.insert(name.to_owned(), conn);
                 Ok(())
@@ -1070,6 +1086,54 @@ impl CaseState<'_> {
             self.recorded.push((step.line, Value::Object(expectation)));
             return Ok(());
         }
+    }
+}
+
+/// Sends an HTTP request. In an Engine.IO-level case a GET whose answer carried nothing but
+/// Socket.IO packets (the automatic connection to "/" of a Socket.IO server, and what its
+/// application sends on connection, see [`Layer::Engineio`]) is sent again at once, as a
+/// client polls again: the step judges the first answer that carries Engine.IO traffic, and a
+/// GET meant to be pending at the server is pending there. The caller bounds the time.
+async fn poll(
+    client: &crate::transport::http::HttpClient,
+    req: &HttpRequest,
+    transcript: &crate::transport::transcript::Transcript,
+    label: &str,
+    engine_level: bool,
+) -> Result<HttpResponse, String> {
+    loop {
+        let response = client
+            .send(req, transcript, label)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !engine_level || req.method != "GET" || response.status != 200 {
+            return Ok(response);
+        }
+        let framing = Framing::of(&req.path_and_query);
+        let body = actual::payload_value(&response.body, &framing, is_binary(&response));
+        let upper_only = matches!(&body, Value::Array(items) if !items.is_empty())
+            && strip_upper_layer(body) == Value::Array(Vec::new());
+        if !upper_only {
+            return Ok(response);
+        }
+    }
+}
+
+/// A decoded polling body without the messages that carry Socket.IO packets.
+fn strip_upper_layer(packets: Value) -> Value {
+    match packets {
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .filter(|packet| {
+                    !(packet["type"] == "message"
+                        && packet["data"]
+                            .as_str()
+                            .is_some_and(super::conn::is_socketio_packet))
+                })
+                .collect(),
+        ),
+        other => other,
     }
 }
 

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 pub use error::{Diagnostic, FixtureError};
 pub use model::{
     Action, Alternative, BodyExpect, Bound, Case, CaseInstance, Defaults, Fragment, Grade,
-    Heartbeat, HttpRequest, Inbound, Level, Outbound, RequestBody, ResponseExpect, SCHEMA, Since,
-    SpecRef, Step, Suite, Target, Timing, Transport,
+    Heartbeat, HttpRequest, Inbound, Layer, Level, Outbound, RequestBody, ResponseExpect, SCHEMA,
+    Since, SpecRef, Step, Suite, Target, Timing, Transport,
 };
 pub use packet::{
     EioData, EioPacket, EioPacketPattern, EioType, SioPacket, SioPacketPattern, SioType,
@@ -217,6 +217,7 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
         step_timeout: defaults.step_timeout.map(|timeout| timeout.value),
         requires: defaults.requires,
         eio,
+        layer: defaults.layer.unwrap_or(Layer::Socketio),
     };
 
     let mut converter = Converter { sink: &mut sink };
@@ -280,6 +281,8 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
             transports: case.transports,
             eio: case.eio,
             heartbeat: case.heartbeat,
+            path: case.path,
+            layer: case.layer,
             steps: converter.steps(case.steps),
         });
     }

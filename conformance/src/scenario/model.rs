@@ -52,6 +52,8 @@ pub struct Defaults {
     pub requires: Vec<String>,
     /// Engine.IO axis: the protocol revisions (3, 4) cases run on; `[4]` when unset.
     pub eio: Vec<u8>,
+    /// The protocol layer the cases are about (`socketio` when unset).
+    pub layer: Layer,
 }
 
 /// A named fragment (`fragments:`), inlined by `use:`.
@@ -90,6 +92,11 @@ pub struct Case {
     pub eio: Option<Vec<u8>>,
     /// Heartbeat override.
     pub heartbeat: Option<Heartbeat>,
+    /// Target path override (`/engine.io/`): where this case's `query:` requests go when the
+    /// target URL names no path (a probe of the Engine.IO echo among Socket.IO probes).
+    pub path: Option<String>,
+    /// Layer override.
+    pub layer: Option<Layer>,
     /// Steps as written.
     pub steps: Vec<Step>,
 }
@@ -128,8 +135,10 @@ pub struct CaseInstance {
     pub transport: Option<Transport>,
     /// Engine.IO revision of this instance (`${eio}`; the default `open` query is `EIO=${eio}`).
     pub eio: u8,
-    /// Suite target path.
+    /// Target path: the case's, else the suite's.
     pub path: Option<String>,
+    /// The protocol layer the case is about.
+    pub layer: Layer,
     /// Suite default step deadline.
     pub step_timeout: Option<Expr>,
     /// Steps with every `use:` inlined (no [`Action::Use`] remains).
@@ -152,6 +161,24 @@ pub enum Level {
     Reference,
     /// Recorded, never judged.
     Info,
+}
+
+/// The protocol layer a case is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    /// Engine.IO. Run against a Socket.IO server's real path, the Socket.IO layer speaks on
+    /// its own: an Engine.IO v3 session is joined to "/" at once (a `40` message, in the
+    /// handshake body or right after it), and the application may greet the new socket (the
+    /// contract's `auth` event). Messages that carry a valid Socket.IO packet are upper-layer
+    /// traffic here: the engine leaves them out of what the steps see, on connections and in
+    /// polling bodies (a GET that carried nothing else is sent again), as it leaves out
+    /// heartbeats; the transcript keeps them. The case judges the Engine.IO behaviour alone:
+    /// every other packet still counts, and the Engine.IO cases' own messages (`hello`) are
+    /// no Socket.IO packets.
+    Engineio,
+    /// Socket.IO: every packet counts.
+    Socketio,
 }
 
 /// Heartbeat handling by the engine.

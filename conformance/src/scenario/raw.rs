@@ -18,7 +18,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-use super::model::{Grade, Heartbeat, Level, SpecRef, Transport};
+use super::model::{Grade, Heartbeat, Layer, Level, SpecRef, Transport};
 use super::packet::{EioType, SioType};
 use crate::expr::Expr;
 use crate::matcher::{Pattern, Template};
@@ -58,6 +58,7 @@ pub(super) struct RawDefaults {
     #[serde(default)]
     pub(super) requires: Vec<String>,
     pub(super) eio: Option<Vec<u8>>,
+    pub(super) layer: Option<Layer>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +80,8 @@ pub(super) struct RawCase {
     pub(super) transports: Option<Vec<Transport>>,
     pub(super) eio: Option<Vec<u8>>,
     pub(super) heartbeat: Option<Heartbeat>,
+    pub(super) path: Option<String>,
+    pub(super) layer: Option<Layer>,
     pub(super) steps: SpannedSteps,
 }
 
