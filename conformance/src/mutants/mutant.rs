@@ -208,7 +208,7 @@ mutants! {
     LeaveDropsAllRooms = "leave-drops-all-rooms" => must,
     /// Room emits, `emit-all` and broadcasts reach every recipient twice.
     RoomEmitsTwice = "room-emits-twice" => must,
-    /// Socket ids come from a counter per Engine.IO session, so live sockets of different clients share ids.
+    /// The socket ids of CONNECT replies come from a counter per Engine.IO session, so live sockets of different clients get the same id.
     SocketIdsRecycled = "socket-ids-recycled" => must,
 }
 
@@ -226,8 +226,7 @@ impl Mutant {
     /// mutant would also break whatever case runs at the same time, so the matrix runs its
     /// cases one at a time. (Namespace-wide emits are in `serial` cases already.)
     pub fn reaches_other_clients(self) -> bool {
-        // Recycled socket ids make clients of parallel cases one socket of the namespace.
-        matches!(self, Self::RoomEmitToAll | Self::SocketIdsRecycled)
+        self == Self::RoomEmitToAll
     }
 
     /// Every real mutant (the clean server left out).

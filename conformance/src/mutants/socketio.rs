@@ -302,13 +302,18 @@ impl Io {
         });
         let id = if settings.has(Mutant::SocketIdIsEngineSid) {
             session.sid.clone()
-        } else if settings.has(Mutant::SocketIdsRecycled) {
-            format!("recycled-id-{:08}", connections.unwrap_or_default())
         } else {
             super::ids::new_id()
         };
-        let reply_data =
-            (!v4 && !settings.has(Mutant::ConnectReplyWithoutSid)).then(|| json!({"sid": id}));
+        // The recycling mutant only announces the recycled id: inside, sockets keep distinct
+        // keys, so that the clients of cases running in parallel do not replace each other.
+        let announced = if settings.has(Mutant::SocketIdsRecycled) {
+            format!("recycled-id-{:08}", connections.unwrap_or_default())
+        } else {
+            id.clone()
+        };
+        let reply_data = (!v4 && !settings.has(Mutant::ConnectReplyWithoutSid))
+            .then(|| json!({"sid": announced}));
         let reply = Outgoing::connect(ns.name, reply_data).frames(settings);
         let auth_event =
             Outgoing::event(ns.name, "auth", &Args::new(vec![auth.clone()]), None).frames(settings);
