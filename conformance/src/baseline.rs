@@ -148,9 +148,12 @@ impl Baseline {
             }
         }
         for (index, entry) in self.entries.iter().enumerate() {
-            let ran = results
-                .iter()
-                .any(|r| entry.matches(&r.instance) && r.verdict != Verdict::Skipped);
+            // A case that did not run (not selected, or UNSUPPORTED by the profile) says
+            // nothing about the entry.
+            let ran = results.iter().any(|r| {
+                entry.matches(&r.instance)
+                    && !matches!(r.verdict, Verdict::Skipped | Verdict::Unsupported)
+            });
             if ran && !failing_entries.contains(&index) {
                 outcome.stale.push(index);
             }

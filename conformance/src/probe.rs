@@ -58,11 +58,10 @@ impl Profile {
                     .or_insert_with(|| result.instance.id.clone());
             }
         }
-        // Why a capability was not shown: the instance that matters most says it. An instance
-        // that ran and missed comes first; then one that was not probed for lack of another
-        // capability; last one that could not run on this server at all (its Engine.IO
-        // revision or transport is missing: `broadcast` on a v4-only server is about the v4
-        // instance, not about the v3 one).
+        // Why a capability was not shown: the instance that matters most says it. Instances on
+        // an Engine.IO revision and transport the server has come first (`broadcast` on a
+        // v4-only server is about the v4 instance, not the v3 one), and among those one that
+        // ran and missed before one that was not probed for lack of another capability.
         let mut reasons: BTreeMap<String, (u8, String)> = BTreeMap::new();
         for result in results.iter().filter(|r| r.verdict != Verdict::Pass) {
             let instance = &result.instance;
@@ -70,18 +69,12 @@ impl Profile {
                 .findings
                 .first()
                 .map_or_else(|| result.verdict.to_string(), |f| f.message.clone());
-            let rank = match result.verdict {
-                Verdict::Unsupported
-                    if instance
-                        .requires
-                        .iter()
-                        .any(|c| AXES.contains(&c.as_str()) && !supported.contains_key(c)) =>
-                {
-                    2
-                }
-                Verdict::Unsupported | Verdict::Skipped => 1,
-                _ => 0,
-            };
+            let axis_missing = instance
+                .requires
+                .iter()
+                .any(|c| AXES.contains(&c.as_str()) && !supported.contains_key(c));
+            let not_run = matches!(result.verdict, Verdict::Unsupported | Verdict::Skipped);
+            let rank = u8::from(axis_missing) * 2 + u8::from(not_run);
             for capability in &instance.provides {
                 let text = format!("{} {}: {why}", result.verdict, instance.id);
                 match reasons.get(capability) {
@@ -223,5 +216,85 @@ async fn probe_and_write(args: &ProbeArgs, suite: &Suite, settings: &RunSettings
         exit::HARNESS
     } else {
         exit::OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Finding;
+    use crate::transport::transcript::Transcript;
+    use std::time::Duration;
+
+    fn result(suite: &Suite, id: &str, verdict: Verdict, why: &str) -> CaseResult {
+        let instance = suite
+            .instances
+            .iter()
+            .find(|i| i.id == id)
+            .unwrap_or_else(|| panic!("no probe instance {id}"))
+            .clone();
+        let findings = match verdict {
+            Verdict::Pass => Vec::new(),
+            _ => vec![Finding {
+                verdict,
+                line: instance.line,
+                message: why.to_owned(),
+                expected: None,
+                actual: None,
+                timing: false,
+            }],
+        };
+        CaseResult {
+            instance,
+            verdict,
+            findings,
+            duration: Duration::ZERO,
+            transcript: Transcript::new(),
+            recorded: Vec::new(),
+        }
+    }
+
+    /// On a v4-only server the v3 instance of a probe cannot run; the reason a capability is
+    /// missing is the one of the instance on the revision the server has, whatever the order.
+    #[test]
+    fn a_missing_capability_is_explained_by_an_instance_the_server_could_run() {
+        let suite = scenario::load_suite_with(probes_file(None), &run_command::load_options())
+            .expect("the shipped probes load");
+        for order in [false, true] {
+            let mut results = vec![
+                result(&suite, "probe/eio4[transport=polling]", Verdict::Pass, ""),
+                result(
+                    &suite,
+                    "probe/eio3[transport=polling]",
+                    Verdict::Fail,
+                    "the handshake was refused",
+                ),
+                result(
+                    &suite,
+                    "probe/broadcast[eio=3,transport=websocket]",
+                    Verdict::Unsupported,
+                    "the target lacks capability `eio3`",
+                ),
+                result(
+                    &suite,
+                    "probe/broadcast[eio=4,transport=websocket]",
+                    Verdict::Fail,
+                    "no all-message",
+                ),
+            ];
+            if order {
+                results.reverse();
+            }
+            let profile = Profile::from_results("http://x", &results);
+            assert_eq!(
+                profile.unsupported["broadcast"],
+                "FAIL probe/broadcast[eio=4,transport=websocket]: no all-message"
+            );
+            assert_eq!(
+                profile.unsupported["eio3"],
+                "FAIL probe/eio3[transport=polling]: the handshake was refused"
+            );
+            assert!(profile.supported.contains_key("eio4"));
+        }
     }
 }

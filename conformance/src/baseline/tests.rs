@@ -117,6 +117,13 @@ fn an_entry_whose_cases_pass_is_stale() {
     // Cases that did not run say nothing about staleness.
     let skipped = b.judge(&[result(&s, "demo/a", Verdict::Skipped, &[])], false, TODAY);
     assert!(skipped.stale.is_empty());
+    // Nor do cases the server's profile makes UNSUPPORTED.
+    let unsupported = b.judge(
+        &[result(&s, "demo/a", Verdict::Unsupported, &[])],
+        false,
+        TODAY,
+    );
+    assert!(unsupported.stale.is_empty());
 }
 
 #[test]
