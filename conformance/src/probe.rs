@@ -242,6 +242,7 @@ mod tests {
                 expected: None,
                 actual: None,
                 timing: false,
+                blocked_by: None,
             }],
         };
         CaseResult {

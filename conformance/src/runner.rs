@@ -76,6 +76,7 @@ fn not_run(instance: &CaseInstance, verdict: Verdict, reason: String) -> CaseRes
             expected: None,
             actual: None,
             timing: false,
+            blocked_by: None,
         }],
         duration: std::time::Duration::ZERO,
         transcript: crate::transport::Transcript::new(),

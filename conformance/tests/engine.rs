@@ -626,3 +626,78 @@ async fn engine_level_cases_leave_out_socketio_packets() {
     let results = suite_verdicts(&engine, port).await;
     assert_eq!(results[0].1, Verdict::Fail, "{}", results[0].2);
 }
+
+const SETUP_SUITE: &str = r##"
+schema: conformance.fixture/v1
+suite: setup
+defaults:
+  path: /engine.io/
+  step_timeout: 2s
+fragments:
+  handshake:
+    - http: {method: GET, query: "EIO=4&transport=polling"}
+      expect: {status: 200, body: {eio: [{type: open, data: {$json: {$extra_keys: allow, pingInterval: {$gt: 0}}}}]}}
+cases:
+  - id: handshake
+    title: the handshake itself announces a positive pingInterval
+    spec: {anchor: "#handshake", quote: "pingInterval"}
+    steps:
+      - http: {method: GET, query: "EIO=4&transport=polling"}
+        expect: {status: 200, body: {eio: [{type: open, data: {$json: {$extra_keys: allow, pingInterval: {$gt: 0}}}}]}}
+  - id: echo-a
+    title: a case behind the shared handshake
+    spec: {anchor: "#message", quote: "message"}
+    steps:
+      - use: handshake
+      - http: {method: GET, query: "EIO=4&transport=polling&sid=x"}
+        expect: {status: 200}
+  - id: echo-b
+    title: another case behind the shared handshake
+    spec: {anchor: "#message", quote: "message"}
+    steps:
+      - use: handshake
+      - http: {method: GET, query: "EIO=4&transport=polling&sid=x"}
+        expect: {status: 200}
+"##;
+
+/// A shared setup step that fails blocks its cases (`blocked_by`, said in the message), and the
+/// root causes put them together with the case whose own step sees the same thing.
+#[tokio::test]
+async fn a_failing_setup_blocks_its_cases_and_is_one_root_cause() {
+    const BODIES: &[&str] = &["0{\"sid\":\"x\",\"pingInterval\":0,\"pingTimeout\":200}"];
+    let port = fake_scripted_polling_server(BODIES).await;
+    let suite = parse_suite(SETUP_SUITE, Path::new("setup.yaml"), &load_options()).unwrap();
+    let mut results = Vec::new();
+    for instance in &suite.instances {
+        results.push(run_case(instance, &settings(port)).await);
+    }
+    let own = &results[0].findings[0];
+    assert_eq!(results[0].verdict, Verdict::Fail);
+    assert_eq!(own.blocked_by, None);
+    for blocked in &results[1..] {
+        assert_eq!(blocked.verdict, Verdict::Fail);
+        let finding = &blocked.findings[0];
+        assert_eq!(finding.blocked_by.as_deref(), Some("setup `handshake`"));
+        assert_eq!(
+            finding.message,
+            format!("blocked by setup `handshake`: {}", own.message)
+        );
+    }
+    let causes = sio_conformance::report::root_causes(&results);
+    assert_eq!(causes.len(), 1, "{causes:?}");
+    assert_eq!(causes[0].own, ["setup/handshake"]);
+    assert_eq!(causes[0].blocked.len(), 2);
+    let text = sio_conformance::report::console(
+        &results,
+        sio_conformance::report::Trace::None,
+        Duration::from_secs(1),
+    );
+    assert!(
+        text.contains("Root causes: 3 failing cases, 1 distinct finding\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("blocked in setup `handshake` of setup/echo-a, setup/echo-b"),
+        "{text}"
+    );
+}

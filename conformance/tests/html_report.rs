@@ -69,6 +69,7 @@ fn results() -> Vec<CaseResult> {
         expected: Some("42[\"message-back\"]".into()),
         actual: Some("42[\"<script>\"]".into()),
         timing: false,
+        blocked_by: None,
     });
     let hostile = &results[0].transcript;
     let text = |s: &str| WireData::Text(s.into());

@@ -58,6 +58,7 @@ fn results() -> Vec<CaseResult> {
                     expected: Some("42[\"message-back\",1]".into()),
                     actual: Some("42[\"oops\"]".into()),
                     timing: false,
+                    blocked_by: None,
                 }]
             },
             duration: Duration::from_millis(3),
@@ -100,6 +101,7 @@ fn console_groups_unsupported_cases_by_reason() {
             expected: None,
             actual: None,
             timing: false,
+            blocked_by: None,
         }];
     }
     let text = report::console(&results, Trace::None, Duration::from_secs(1));

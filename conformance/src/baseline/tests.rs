@@ -41,6 +41,7 @@ fn result(suites: &[Suite], id: &str, verdict: Verdict, lines: &[u64]) -> CaseRe
                 expected: None,
                 actual: None,
                 timing: false,
+                blocked_by: None,
             })
             .collect(),
         duration: Duration::ZERO,

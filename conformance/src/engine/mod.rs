@@ -90,6 +90,11 @@ pub struct Finding {
     pub actual: Option<String>,
     /// A timing window was missed (tell jitter from logic errors).
     pub timing: bool,
+    /// The failing step is setup shared by many cases (a fragment such as the handshake, or
+    /// the session `open`), not the behaviour this case is about: what blocked it
+    /// (`setup \`polling-handshake\``). The summary groups failures by it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
 }
 
 /// The result of one case instance.
@@ -235,6 +240,7 @@ pub async fn run_case(instance: &CaseInstance, settings: &RunSettings) -> CaseRe
                     expected: None,
                     actual: None,
                     timing: false,
+                    blocked_by: None,
                 }),
             }
             findings
@@ -246,6 +252,7 @@ pub async fn run_case(instance: &CaseInstance, settings: &RunSettings) -> CaseRe
             expected: None,
             actual: None,
             timing: false,
+            blocked_by: None,
         }],
     };
     let verdict = outcome
@@ -294,6 +301,7 @@ pub(crate) fn grade(line: u64, failure: StepFailure, level: Level) -> Finding {
         expected: failure.expected,
         actual: failure.actual,
         timing: failure.timing,
+        blocked_by: None,
     }
 }
 

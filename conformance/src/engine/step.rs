@@ -44,7 +44,13 @@ impl CaseState<'_> {
                 let deadline = self.deadline(step, start)?;
                 let deadline = outer.map_or(deadline, |o| o.min(deadline));
                 if let Err(failure) = self.run_step(step, deadline).await {
-                    let finding = grade(step.line, failure, self.level(step));
+                    let mut finding = grade(step.line, failure, self.level(step));
+                    if matches!(finding.verdict, Verdict::Fail | Verdict::Error)
+                        && let Some(setup) = setup_of(step)
+                    {
+                        finding.message = format!("blocked by {setup}: {}", finding.message);
+                        finding.blocked_by = Some(setup);
+                    }
                     match finding.verdict {
                         Verdict::Fail | Verdict::Error => return Err(finding),
                         Verdict::Pass => {}
@@ -607,6 +613,7 @@ impl CaseState<'_> {
                 expected: None,
                 actual: None,
                 timing: false,
+                blocked_by: None,
             });
         }
         Ok(())
@@ -1134,6 +1141,16 @@ fn strip_upper_layer(packets: Value) -> Value {
                 .collect(),
         ),
         other => other,
+    }
+}
+
+/// What a failing `step` blocks the case on, when it is setup rather than the case's own
+/// behaviour: a step inlined from a fragment, or the session handshake of `open`.
+fn setup_of(step: &Step) -> Option<String> {
+    match (&step.setup, &step.action) {
+        (Some(fragment), _) => Some(format!("setup `{fragment}`")),
+        (None, Action::Open { .. }) => Some("the session handshake (`open`)".to_owned()),
+        _ => None,
     }
 }
 

@@ -63,6 +63,7 @@ fn inline_into(
                 stack.pop();
                 for inlined in &mut out[start..] {
                     inlined.included_from.insert(0, step.line);
+                    inlined.setup = Some(fragment.clone());
                 }
             }
             Action::Repeat { times, steps: body } => {

@@ -251,6 +251,10 @@ pub struct Step {
     /// Lines of the `use:` steps that inlined this step, outermost first (empty when the step
     /// is written in the case itself).
     pub included_from: Vec<u64>,
+    /// The fragment this step was inlined from (the outermost one, `None` for a step written
+    /// in the case): a setup step shared by many cases. When it fails, the case is blocked by
+    /// its setup rather than caught in its own behaviour, and the report says so.
+    pub setup: Option<String>,
     /// Step id (for `timing.since`, `await`, and per-step baselines).
     pub id: Option<String>,
     /// Level override for this step.

@@ -315,6 +315,7 @@ impl Converter<'_, '_> {
             line: at.line,
             column: at.column,
             included_from: Vec::new(),
+            setup: None,
             id,
             level,
             note,
