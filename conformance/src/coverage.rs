@@ -20,7 +20,8 @@
 //! instances, then a summary. It exits 1 when an observable MUST / MUST NOT has no case or no
 //! mutant, 2 when the catalogue does not load or names an unknown mutant, statement or test.
 //! Whether the declared mutants really are killed by the linked cases is the kill matrix's
-//! business: [`unproven`] is the check it can run on its results.
+//! business: `conformance mutants matrix` runs [`unproven`] on its results and fails when a
+//! (statement → mutant) pair is not killed by one of the statement's linked instances.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

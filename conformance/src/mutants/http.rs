@@ -244,6 +244,8 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) headers: Vec<(&'static str, String)>,
     pub(crate) body: Bytes,
+    /// `Access-Control-Allow-Origin: *` goes out (the contract enables CORS for any origin).
+    pub(crate) cors: bool,
 }
 
 impl Response {
@@ -253,6 +255,7 @@ impl Response {
             status,
             headers: vec![("Content-Type", content_type.to_owned())],
             body: body.into(),
+            cors: true,
         }
     }
 
@@ -262,6 +265,7 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Bytes::new(),
+            cors: true,
         }
     }
 
@@ -277,16 +281,25 @@ impl Response {
         self
     }
 
+    /// The same response without any CORS header (`no-cors`).
+    pub(crate) fn without_cors(mut self) -> Self {
+        self.cors = false;
+        self.headers
+            .retain(|(name, _)| !name.to_ascii_lowercase().starts_with("access-control-"));
+        self
+    }
+
     /// The bytes on the wire (CORS for any origin, as the contract requires).
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
         for (name, value) in &self.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
-        head.push_str(&format!(
-            "Content-Length: {}\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
-            self.body.len()
-        ));
+        head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
+        if self.cors {
+            head.push_str("Access-Control-Allow-Origin: *\r\n");
+        }
+        head.push_str("Connection: close\r\n\r\n");
         let mut bytes = head.into_bytes();
         bytes.extend_from_slice(&self.body);
         bytes
@@ -359,5 +372,14 @@ mod tests {
         assert!(text.contains("Content-Type: application/json\r\n"));
         assert!(text.contains("Access-Control-Allow-Origin: *\r\n"));
         assert!(text.ends_with("\r\n\r\n{\"code\":1,\"message\":\"Session ID unknown\"}"));
+        let bare = Response::empty(204)
+            .with_header("Access-Control-Allow-Methods", "GET,POST")
+            .without_cors();
+        let text = String::from_utf8(bare.to_bytes()).unwrap();
+        assert!(
+            !text.to_ascii_lowercase().contains("access-control-"),
+            "{text}"
+        );
+        assert!(text.ends_with("Content-Length: 0\r\nConnection: close\r\n\r\n"));
     }
 }

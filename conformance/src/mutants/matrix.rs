@@ -4,7 +4,9 @@
 //! `--strict`); one that is only NON-STRICT sees it with `--strict`. A `must` mutant
 //! ([`Severity::Must`]) has to be killed, a `should` mutant at least seen; otherwise it
 //! survives (the suites cannot see its defect, or grade it too leniently). The result is a
-//! markdown table.
+//! markdown table. Then the spec catalogue is checked against the kills: each mutant it links
+//! to a statement or official test must be killed by one of that statement's or test's case
+//! instances ([`crate::coverage::unproven`]); the pairs that are not fail the command.
 
 use super::{Mutant, Settings, Severity, server};
 use crate::cli::exit;
@@ -15,6 +17,7 @@ use crate::runner::{self, Selection};
 use crate::scenario::{self, Suite};
 use crate::transport::target::Target;
 use clap::Args;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -149,7 +152,11 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
     };
     crate::run_command::block_on(async {
         match run_all(args, &suites, &mutants).await {
-            Ok((clean, mutated)) => report(args, &clean, &mutated, started.elapsed()),
+            Ok((clean, mutated)) => {
+                let matrix = report(args, &clean, &mutated, started.elapsed());
+                let proof = check_catalogue(&suites, &mutated);
+                if matrix == exit::OK { proof } else { matrix }
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 exit::HARNESS
@@ -205,6 +212,47 @@ fn report(args: &MatrixArgs, clean: &Outcome, mutated: &[Outcome], elapsed: Dura
         exit::OK
     } else {
         exit::FAILURES
+    }
+}
+
+/// Mutant name → the case instances that kill it (FAIL at default strictness), for
+/// [`crate::coverage::unproven`].
+pub fn kills(outcomes: &[Outcome]) -> BTreeMap<String, BTreeSet<String>> {
+    outcomes
+        .iter()
+        .map(|o| {
+            let killers = o.killers().into_iter().map(str::to_owned).collect();
+            (o.mutant.name().to_owned(), killers)
+        })
+        .collect()
+}
+
+/// The cross-check with the spec coverage map: every (statement → mutant) and (official
+/// test → mutant) pair of the catalogue (`fixtures/spec/`) whose mutant ran must be killed by
+/// one of the case instances linked to that statement or test. Prints the pairs that are not
+/// and says whether there were none.
+fn check_catalogue(suites: &[Suite], mutated: &[Outcome]) -> u8 {
+    match crate::coverage::unproven(suites, &kills(mutated)) {
+        Ok(problems) if problems.is_empty() => {
+            eprintln!(
+                "spec catalogue: every (statement → mutant) pair whose mutant ran is killed by a linked case"
+            );
+            exit::OK
+        }
+        Ok(problems) => {
+            for problem in &problems {
+                eprintln!("UNPROVEN {problem}");
+            }
+            eprintln!(
+                "spec catalogue: {} (statement → mutant) pairs not killed by a linked case (fixtures/spec/)",
+                problems.len()
+            );
+            exit::FAILURES
+        }
+        Err(e) => {
+            eprintln!("error: the spec catalogue: {e}");
+            exit::USAGE
+        }
     }
 }
 
@@ -515,6 +563,26 @@ mod tests {
         assert!(text.contains("| `json-with-spaces` | should | – | 1: `b` |"));
         assert!(text.contains("| `namespace-not-elided` | should | **survives** (–) | – |"));
         assert_eq!(code_list(&["a", "b", "c"], 2), "`a`, `b`, and 1 more");
+    }
+
+    #[test]
+    fn kills_map_each_mutant_to_its_failing_instances() {
+        let killed = outcome(
+            Mutant::NeverPing,
+            &[
+                ("a", Verdict::Fail),
+                ("b", Verdict::NonStrict),
+                ("c", Verdict::Fail),
+            ],
+        );
+        let unseen = outcome(Mutant::WrongAckId, &[("a", Verdict::Pass)]);
+        let map = kills(&[killed, unseen]);
+        assert_eq!(map.len(), 2);
+        assert_eq!(
+            map["never-ping"],
+            BTreeSet::from(["a".to_owned(), "c".to_owned()])
+        );
+        assert!(map["wrong-ack-id"].is_empty());
     }
 
     #[test]

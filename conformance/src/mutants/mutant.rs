@@ -84,6 +84,8 @@ mutants! {
     UnknownSidOk = "unknown-sid-ok" => must,
     /// A POST is answered 200 with an empty body instead of `ok`.
     PostWithoutOk = "post-without-ok" => must,
+    /// Polling responses carry no CORS headers, and a CORS preflight (`OPTIONS`) is refused as a bad handshake.
+    NoCors = "no-cors" => must,
     /// A polling POST larger than the announced `maxPayload` is accepted (no 413).
     MaxPayloadIgnoredOnPolling = "max-payload-ignored-on-polling" => should,
     /// A WebSocket message larger than the announced `maxPayload` is accepted (no close 1009).
@@ -92,6 +94,8 @@ mutants! {
     // ---------------------------------------------------------------- Engine.IO polling
     /// A second concurrent GET is not refused: both wait for data.
     ConcurrentGet = "concurrent-get" => must,
+    /// A second POST while one is still in flight is accepted (no 400, the session stays open).
+    ConcurrentPostAccepted = "concurrent-post-accepted" => must,
     /// A GET response carrying several packets loses the last one.
     DropLastPacket = "drop-last-packet" => must,
     /// A pending GET aborted by the client leaves the session open.
@@ -104,6 +108,8 @@ mutants! {
     BinaryAsTextOnWebsocket = "binary-as-text-on-websocket" => must,
     /// Packets queued together go out over WebSocket in one text frame, `\x1e`-separated.
     BatchedWebsocketFrames = "batched-websocket-frames" => must,
+    /// Engine.IO v4 polling sends binary messages as raw bytes instead of `b` + base64.
+    RawBinaryOnPolling = "raw-binary-on-polling" => must,
     /// Engine.IO v3 polling sends XHR2 binary payloads even to clients that asked for `b64=1`.
     Xhr2ForB64Clients = "xhr2-for-b64-clients" => must,
 
@@ -162,6 +168,8 @@ mutants! {
     WrongAckId = "wrong-ack-id" => must,
     /// An ACK repeats the event name in front of the arguments.
     AckWithEventName = "ack-with-event-name" => must,
+    /// An ACK's arguments are an object keyed by position (`{"0":…}`, what `JSON.stringify(arguments)` gives) instead of an array.
+    AckDataNotArray = "ack-data-not-array" => must,
     /// The client's ACK of a server ack request is ignored (no `ack-back`).
     ServerAckIgnored = "server-ack-ignored" => must,
     /// Binary packets announce one attachment more than they carry.

@@ -179,6 +179,22 @@ impl Outgoing {
         } else {
             format!("{}", kind.digit() as char)
         };
+        if self.kind == PacketType::Ack
+            && settings.has(Mutant::AckDataNotArray)
+            && let (Some(Value::Array(items)), Some(json)) = (data, &json)
+            && let Some(prefix) = text.strip_suffix(json.as_str())
+        {
+            // The codec refuses to encode it, so the array is swapped after encoding.
+            let object: Map<String, Value> = items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v.clone()))
+                .collect();
+            text = format!(
+                "{prefix}{}",
+                socketio::to_js_json(&Value::Object(object)).ok()?
+            );
+        }
         if !text.starts_with(&header) {
             return Some(text);
         }

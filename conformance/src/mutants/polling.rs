@@ -22,6 +22,11 @@ const BINARY: &str = "application/octet-stream";
 /// Answers one polling request (no answer when the client went away).
 pub(crate) async fn serve(mut stream: TcpStream, request: Request, endpoint: &Arc<Endpoint>) {
     if let Some(response) = respond(&mut stream, &request, endpoint).await {
+        let response = if endpoint.settings.has(Mutant::NoCors) {
+            response.without_cors()
+        } else {
+            response
+        };
         response.write(&mut stream).await;
     }
 }
@@ -31,16 +36,20 @@ async fn respond(
     request: &Request,
     endpoint: &Arc<Endpoint>,
 ) -> Option<Response> {
-    // CORS preflight (the contract enables CORS for any origin).
-    if request.method == "OPTIONS" {
-        return Some(
-            Response::empty(204)
-                .with_header(
-                    "Access-Control-Allow-Methods",
-                    "GET,HEAD,PUT,PATCH,POST,DELETE",
-                )
-                .with_header("Vary", "Access-Control-Request-Headers"),
-        );
+    // CORS preflight (the contract enables CORS for any origin); without CORS, a preflight
+    // is a handshake with a bad method, as in the reference without its `cors` option.
+    // The requested headers are allowed (the `cors` middleware reflects them).
+    if request.method == "OPTIONS" && !endpoint.settings.has(Mutant::NoCors) {
+        let mut response = Response::empty(204)
+            .with_header(
+                "Access-Control-Allow-Methods",
+                "GET,HEAD,PUT,PATCH,POST,DELETE",
+            )
+            .with_header("Vary", "Access-Control-Request-Headers");
+        if let Some(headers) = request.header("access-control-request-headers") {
+            response = response.with_header("Access-Control-Allow-Headers", headers);
+        }
+        return Some(response);
     }
     let jsonp = request.query.get("j");
     let session = match handshake::check(request, endpoint) {
@@ -121,8 +130,21 @@ async fn post(stream: &mut TcpStream, request: &Request, session: &Arc<Session>)
     match session.begin_post() {
         Ok(()) => {}
         Err(PollRefusal::TransportMismatch) => return Refusal::BadRequest.polling_response(),
-        Err(_) => return Refusal::UnknownSid.polling_response(),
+        // A second POST while one is in flight (the session is closed now), as the reference.
+        Err(PollRefusal::Duplicate) => return Response::empty(400),
+        Err(PollRefusal::UnknownSid) => return Refusal::UnknownSid.polling_response(),
     }
+    let response = read_and_deliver(stream, request, session).await;
+    session.end_post();
+    response
+}
+
+/// The body of an accepted POST: read, decoded, delivered.
+async fn read_and_deliver(
+    stream: &mut TcpStream,
+    request: &Request,
+    session: &Arc<Session>,
+) -> Response {
     let settings = session.settings();
     if session.eio == Eio::V4 && request.is_octet_stream() {
         session.close(CloseReason::ParseError);
@@ -222,6 +244,20 @@ fn encode(session: &Session, packets: &[PacketBuf], jsonp: Option<&str>) -> Resp
         .any(|p| matches!(p, engineio::Packet::Message(Message::Binary(_))));
     let mut body = Vec::new();
     let content_type = match session.eio {
+        Eio::V4 if has_binary && settings.has(Mutant::RawBinaryOnPolling) => {
+            for (i, view) in views.iter().enumerate() {
+                if i > 0 {
+                    body.push(0x1e);
+                }
+                match view {
+                    engineio::Packet::Message(Message::Binary(bytes)) => {
+                        body.extend_from_slice(bytes);
+                    }
+                    other => engineio::encode_payload(std::slice::from_ref(other), &mut body),
+                }
+            }
+            TEXT
+        }
         Eio::V4 => {
             engineio::encode_payload(&views, &mut body);
             TEXT

@@ -64,6 +64,8 @@ pub(crate) enum CloseReason {
     TransportClosed,
     /// A second GET while one was pending.
     DuplicateGet,
+    /// A second POST while one was in flight.
+    DuplicatePost,
     /// The Socket.IO connect timeout: no namespace joined.
     ConnectTimeout,
     /// The server stops.
@@ -141,6 +143,7 @@ impl Endpoint {
                 },
                 outbox: VecDeque::new(),
                 polling_get: false,
+                polling_post: false,
                 awaiting_pong: false,
                 closed: false,
             }),
@@ -196,6 +199,8 @@ struct State {
     outbox: VecDeque<PacketBuf>,
     /// A polling GET is waiting.
     polling_get: bool,
+    /// A polling POST is being read (its body has not fully arrived).
+    polling_post: bool,
     /// A ping went out and its pong has not come back.
     awaiting_pong: bool,
     closed: bool,
@@ -373,17 +378,32 @@ impl Session {
         Ok(())
     }
 
-    /// A POST may be delivered.
+    /// A POST may be delivered; until [`Session::end_post`], a second one is refused with
+    /// [`PollRefusal::Duplicate`] and closes the session (v4 spec: "Should it happen, the
+    /// server MUST return an HTTP 400 error status and close the session").
     pub(crate) fn begin_post(&self) -> Result<(), PollRefusal> {
-        let state = lock(&self.state);
-        if state.closed {
-            Err(PollRefusal::UnknownSid)
-        } else if state.transport == Transport::Websocket && !self.has(Mutant::PollingAfterUpgrade)
-        {
-            Err(PollRefusal::TransportMismatch)
-        } else {
-            Ok(())
+        let duplicate = {
+            let mut state = lock(&self.state);
+            if state.closed {
+                return Err(PollRefusal::UnknownSid);
+            }
+            if state.transport == Transport::Websocket && !self.has(Mutant::PollingAfterUpgrade) {
+                return Err(PollRefusal::TransportMismatch);
+            }
+            let duplicate = state.polling_post && !self.has(Mutant::ConcurrentPostAccepted);
+            state.polling_post = true;
+            duplicate
+        };
+        if duplicate {
+            self.close(CloseReason::DuplicatePost);
+            return Err(PollRefusal::Duplicate);
         }
+        Ok(())
+    }
+
+    /// The POST begun with [`Session::begin_post`] was read (or its client went away).
+    pub(crate) fn end_post(&self) {
+        lock(&self.state).polling_post = false;
     }
 
     /// Waits for what the pending GET returns: the queued packets, or a noop when the
