@@ -472,9 +472,10 @@ fn is_upper_layer(item: &Item) -> bool {
 }
 
 /// Whether `text` (the data of an Engine.IO message) is a valid Socket.IO packet. (The
-/// Engine.IO cases' own messages, `hello`, `test1`, …, are not.)
+/// Engine.IO cases' own messages, `hello`, `test1`, …, are not; nor is an empty message,
+/// which the reference parser would read as a CONNECT.)
 pub(crate) fn is_socketio_packet(text: &str) -> bool {
-    sio_codec::socketio::Packet::decode_text(text).is_ok()
+    !text.is_empty() && sio_codec::socketio::Packet::decode_text(text).is_ok()
 }
 
 /// The decoder settings for what servers send: no size limit (the runner is not the one
@@ -563,6 +564,13 @@ pub(crate) fn payload_packets(
     }
 }
 
+/// Whether a polling request's query has `b64=1` (an Engine.IO v3 client without XHR2).
+fn wants_base64(path_and_query: &str) -> bool {
+    path_and_query
+        .split_once('?')
+        .is_some_and(|(_, query)| query.split('&').any(|pair| pair == "b64=1"))
+}
+
 /// The long-polling loop of one session: GET until the session ends, queue what arrives.
 async fn poll_loop(
     client: HttpClient,
@@ -606,6 +614,21 @@ async fn poll_loop(
             let _ = tx.send(Item::Closed { at, detail });
             return;
         }
+        // A v3 client that sent `b64=1` has no XHR2: it can read text payloads only, so a
+        // binary one is data it cannot use, whatever it carries.
+        if revision == Revision::V3
+            && wants_base64(&path_and_query)
+            && response
+                .content_type()
+                .is_some_and(|c| c.contains("octet-stream"))
+        {
+            let error = "an XHR2 binary payload to a client that sent b64=1 (it reads text \
+                         payloads only)"
+                .to_owned();
+            if tx.send(Item::Malformed { at, error }).is_err() {
+                return;
+            }
+        }
         let mut ended = false;
         let mut pongs = Vec::new();
         for record in payload_packets(&response.body, response.content_type(), revision) {
@@ -641,6 +664,32 @@ async fn poll_loop(
         }
         if ended {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn b64_is_read_from_the_query_only() {
+        assert!(wants_base64(
+            "/socket.io/?EIO=3&transport=polling&b64=1&sid=x"
+        ));
+        assert!(wants_base64("/engine.io/?b64=1"));
+        assert!(!wants_base64("/engine.io/?EIO=3&transport=polling&sid=x"));
+        assert!(!wants_base64("/engine.io/?EIO=3&xb64=1"));
+        assert!(!wants_base64("/b64=1/?EIO=3"));
+    }
+
+    #[test]
+    fn socketio_packets_are_told_from_engineio_test_messages() {
+        for text in ["0", "0{\"sid\":\"x\"}", "2[\"auth\",{}]", "0/custom,", "1"] {
+            assert!(is_socketio_packet(text), "{text}");
+        }
+        for text in ["hello", "test1", "a\nb", "probe", ""] {
+            assert!(!is_socketio_packet(text), "{text:?}");
         }
     }
 }
