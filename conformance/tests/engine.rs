@@ -372,27 +372,7 @@ async fn fake_v3_server(binary: V3Binary) -> u16 {
 /// An HTTP server that answers every request `200` with the polling body `1:6` (v3: one noop
 /// packet; not a valid v4 payload).
 async fn fake_v3_polling_server() -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\n\
-                                Content-Length: 3\r\nConnection: close\r\n\r\n1:6";
-                let _ = stream.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    port
+    fake_scripted_polling_server(&["1:6"]).await
 }
 
 const V3_SUITE: &str = r##"
