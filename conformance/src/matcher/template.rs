@@ -24,7 +24,7 @@ pub enum VarError {
     /// `${name}` is a duration variable, which has no text form.
     NotAValue(String),
     /// `${pad_to(name + k)}` where `name` is not a non-negative integer, or the size is
-    /// beyond [`MAX_PAD`].
+    /// beyond `MAX_PAD`.
     NotASize(String),
 }
 

@@ -16,7 +16,7 @@ pub struct Settings {
     /// Socket.IO connect timeout (`CONNECT_TIMEOUT`, default 1000 ms).
     pub connect_timeout: Duration,
     /// Largest POST body / WebSocket message in bytes, advertised as `maxPayload`
-    /// (`MAX_HTTP_BUFFER_SIZE`; default [`DEFAULT_MAX_PAYLOAD`], smaller than the contract's
+    /// (`MAX_HTTP_BUFFER_SIZE`; default `DEFAULT_MAX_PAYLOAD`, smaller than the contract's
     /// 1 000 000 so that the cases that send `maxPayload + 1` bytes stay fast).
     pub max_payload: usize,
     /// Whether Engine.IO v3 clients are served. On by default here (the contract default is
