@@ -15,6 +15,8 @@ pub mod exit {
     pub const HARNESS: u8 = 3;
     /// `--known-failing`: no new failure, but an entry went stale (its cases pass now).
     pub const STALE_BASELINE: u8 = 4;
+    /// The run was stopped (SIGINT, SIGTERM, `--max-run-duration`) before its end.
+    pub const INTERRUPTED: u8 = 5;
 }
 
 /// Conformance runner and codec tools for the Engine.IO / Socket.IO wire protocol.
@@ -98,6 +100,14 @@ pub struct RunArgs {
     /// an expired entry; an entry whose cases all pass is stale (exit 4).
     #[arg(long, value_name = "FILE", conflicts_with = "expect")]
     pub known_failing: Option<std::path::PathBuf>,
+    /// Stop the run after this long (like SIGINT/SIGTERM: the cases not run are ERROR, the
+    /// reports are written and marked interrupted, exit 5).
+    #[arg(long, value_name = "DURATION")]
+    pub max_run_duration: Option<String>,
+    /// After this many cases in a row got no response at all, the target is lost: the rest
+    /// are ERROR (0: never).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub lost_after: usize,
 }
 
 /// Which fixtures load and which of their cases run (`run`, `diff`).

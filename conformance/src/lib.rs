@@ -49,6 +49,7 @@ pub mod html;
 pub mod lint;
 pub mod matcher;
 pub mod mutants;
+pub mod preflight;
 pub mod probe;
 pub mod record;
 pub mod report;

@@ -115,18 +115,27 @@ pub fn console(results: &[CaseResult], trace: Trace, elapsed: Duration) -> Strin
     let mut out = String::new();
     // UNSUPPORTED cases are listed once per reason (a missing capability typically concerns
     // dozens of cases), the others one by one.
-    let mut unsupported: Vec<(&str, Vec<&str>)> = Vec::new();
-    for result in results.iter().filter(|r| r.verdict == Verdict::Unsupported) {
+    // So are the ERROR cases that never ran (a stopped run, a lost target).
+    let not_run = |r: &CaseResult| r.verdict == Verdict::Error && r.duration.is_zero();
+    let mut unsupported: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    for result in results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Unsupported || not_run(r))
+    {
         let reason = result.findings.first().map_or("", |f| f.message.as_str());
-        match unsupported.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, ids)) => ids.push(&result.instance.id),
-            None => unsupported.push((reason, vec![&result.instance.id])),
+        let name = result.verdict.name();
+        match unsupported
+            .iter_mut()
+            .find(|(n, r, _)| *r == reason && *n == name)
+        {
+            Some((_, _, ids)) => ids.push(&result.instance.id),
+            None => unsupported.push((name, reason, vec![&result.instance.id])),
         }
     }
-    for (reason, ids) in &unsupported {
+    for (name, reason, ids) in &unsupported {
         let _ = writeln!(
             out,
-            "UNSUPPORTED {} case{}: {reason} ({}{})\n",
+            "{name:<11} {} case{}: {reason} ({}{})\n",
             ids.len(),
             if ids.len() == 1 { "" } else { "s" },
             ids[0],
@@ -139,7 +148,7 @@ pub fn console(results: &[CaseResult], trace: Trace, elapsed: Duration) -> Strin
             !matches!(
                 r.verdict,
                 Verdict::Pass | Verdict::Skipped | Verdict::Unsupported
-            )
+            ) && !not_run(r)
         })
         .collect();
     shown.sort_by_key(|r| std::cmp::Reverse(rank(r.verdict)));

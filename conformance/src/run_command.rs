@@ -5,12 +5,13 @@ use crate::cli::{ListArgs, ListFormat, RunArgs, ServerArgs, exit};
 use crate::engine::{RunSettings, Verdict};
 use crate::expected::Expected;
 use crate::matcher::Captures;
+use crate::preflight;
 use crate::report::{self, Summary, Trace};
 use crate::runner::{self, Selection};
 use crate::scenario::{self, LoadOptions, Suite};
 use crate::server_process::{self, Readiness, ServerProcess};
 use crate::transport::target::Target;
-use std::{io::IsTerminal, path::PathBuf, time::Duration};
+use std::{io::IsTerminal, path::PathBuf, sync::Arc, time::Duration};
 
 /// Variables the engine defines for every case (the loader's validator must know them).
 pub fn load_options() -> LoadOptions {
@@ -312,8 +313,28 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
         baseline,
         selection,
     } = inputs;
+    let control = Arc::new(runner::Control::new(args.lost_after));
+    let max_run = match args.max_run_duration.as_deref() {
+        Some(text) => match duration("max-run-duration", text) {
+            Ok(d) => Some(d),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let watcher = tokio::spawn(watch_stop(Arc::clone(&control), max_run));
+    let started = std::time::Instant::now();
     if let Err(code) = reachable(settings, &args.server.target).await {
+        watcher.abort();
         return code;
+    }
+    let attempts = preflight::attempts(runner::runnable(suites, &selection), settings);
+    if let Err(failed) = preflight::run(settings, &attempts, settings.timeout).await {
+        let text = preflight::diagnose(&args.server.target, &failed);
+        eprint!("{text}");
+        let headline = text.lines().next().unwrap_or_default();
+        control.stop(runner::Stop::TargetLost(
+            headline.trim_start_matches("error: ").to_owned(),
+        ));
     }
     let total = suites.iter().map(|s| s.instances.len()).sum::<usize>();
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -324,28 +345,51 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
         );
         bar
     });
+    let heartbeat = bar
+        .is_none()
+        .then(|| tokio::spawn(heartbeat(Arc::clone(&control), HEARTBEAT)));
     let progress = |result: &crate::engine::CaseResult| {
         if let Some(bar) = &bar {
             bar.inc(1);
             bar.set_message(format!("{} {}", result.verdict, result.instance.id));
         }
     };
-    let started = std::time::Instant::now();
-    let results = runner::run(
+    let results = runner::run_with(
         suites,
         &selection,
         settings,
         args.server.client.parallel,
         &progress,
+        &control,
     )
     .await;
+    watcher.abort();
+    if let Some(heartbeat) = heartbeat {
+        heartbeat.abort();
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let stop = control.stopped();
+    let interrupted = match &stop {
+        Some(runner::Stop::Interrupted(reason)) => Some(reason.clone()),
+        _ => None,
+    };
     print!(
         "{}",
         report::console(&results, args.trace, started.elapsed())
     );
+    match &stop {
+        Some(runner::Stop::Interrupted(reason)) => {
+            let not_run = results
+                .iter()
+                .filter(|r| r.verdict == Verdict::Error && r.duration.is_zero())
+                .count();
+            println!("INTERRUPTED: {reason}; {not_run} cases did not run or finish");
+        }
+        Some(runner::Stop::TargetLost(reason)) => println!("STOPPED: {reason}"),
+        None => {}
+    }
     for (kind, path) in &reports {
         let target = &args.server.target;
         let text = match kind {
@@ -363,6 +407,10 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
             .clone()
             .map(|p| (p, false))
             .or_else(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(|p| (PathBuf::from(p), true)));
+        let text = text.map(|text| match &interrupted {
+            Some(reason) => mark_interrupted(*kind, &text, reason),
+            None => text,
+        });
         let written = text.and_then(|text| match &destination {
             Some((path, append)) => write_report(path, &text, *append),
             None => Ok(()),
@@ -378,9 +426,13 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|()| {
+            let text = report::json(&results, &args.server.target, Trace::All);
             std::fs::write(
                 last,
-                report::json(&results, &args.server.target, Trace::All),
+                match &interrupted {
+                    Some(reason) => mark_interrupted(ReportKind::Json, &text, reason),
+                    None => text,
+                },
             )
         });
     if let Err(e) = kept {
@@ -396,7 +448,9 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
         return exit::HARNESS;
     }
     let summary = Summary::of(&results);
-    if summary.error > 0 {
+    if interrupted.is_some() {
+        exit::INTERRUPTED
+    } else if summary.error > 0 {
         exit::HARNESS
     } else if let Some(expected) = expected {
         let problems = expected.compare(&results);
@@ -422,6 +476,85 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
     } else {
         let _ = Verdict::Pass;
         exit::OK
+    }
+}
+
+/// How often a run without a terminal says where it is.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// Stops the run on SIGINT, SIGTERM or after `max_run`.
+async fn watch_stop(control: Arc<runner::Control>, max_run: Option<Duration>) {
+    let bound = async {
+        match max_run {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    let reason = tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted by SIGINT".to_owned(),
+        () = terminate => "interrupted by SIGTERM".to_owned(),
+        () = bound => format!("--max-run-duration {:?} reached", max_run.unwrap_or_default()),
+    };
+    eprintln!("{reason}: no new case starts; running cases get a few seconds to finish");
+    control.stop(runner::Stop::Interrupted(reason));
+}
+
+/// Without a terminal (CI), a line every `every`: cases done of total, the slowest running.
+async fn heartbeat(control: Arc<runner::Control>, every: Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(every).await;
+        let (done, total, slowest) = control.snapshot();
+        let running = slowest.map_or_else(String::new, |(id, for_)| {
+            format!(", slowest running: {id} ({:.1} s)", for_.as_secs_f64())
+        });
+        eprintln!(
+            "progress: {done}/{total} cases done in {:.0} s{running}",
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// Marks a report as coming from an interrupted run: a JSON field (`interrupted`,
+/// `interrupted_reason`), a `testsuites` attribute (JUnit), a TAP comment, a banner (HTML,
+/// job summary).
+fn mark_interrupted(kind: ReportKind, text: &str, reason: &str) -> String {
+    let escaped = reason
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;");
+    match kind {
+        ReportKind::Json => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(mut map)) => {
+                map.insert("interrupted".into(), true.into());
+                map.insert("interrupted_reason".into(), reason.into());
+                serde_json::to_string_pretty(&map).unwrap_or_else(|_| text.to_owned())
+            }
+            _ => text.to_owned(),
+        },
+        ReportKind::Junit => text.replacen(
+            "<testsuites ",
+            &format!("<testsuites interrupted=\"{escaped}\" "),
+            1,
+        ),
+        ReportKind::Tap => format!("{text}# interrupted: {reason}\n"),
+        ReportKind::Html => text.replacen(
+            "<body>",
+            &format!("<body>\n<p class=\"interrupted\"><strong>Interrupted:</strong> {escaped}; the cases not run are ERROR</p>"),
+            1,
+        ),
+        ReportKind::Github => format!("> **Interrupted**: {reason}\n\n{text}"),
     }
 }
 

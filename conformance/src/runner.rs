@@ -2,8 +2,10 @@
 
 use crate::engine::{self, CaseResult, RunSettings, Verdict};
 use crate::scenario::{CaseInstance, Suite};
-use std::sync::Arc;
-use tokio::{sync::Semaphore, task::JoinSet};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
 
 /// Which cases run.
 #[derive(Debug, Clone, Default)]
@@ -78,10 +80,128 @@ fn not_run(instance: &CaseInstance, verdict: Verdict, reason: String) -> CaseRes
             timing: false,
             blocked_by: None,
         }],
-        duration: std::time::Duration::ZERO,
+        duration: Duration::ZERO,
         transcript: crate::transport::Transcript::new(),
         recorded: Vec::new(),
     }
+}
+
+/// The instances of `suites` that `selection` runs (the others get a verdict without running).
+pub fn runnable<'a>(suites: &'a [Suite], selection: &Selection) -> Vec<&'a CaseInstance> {
+    suites
+        .iter()
+        .flat_map(|s| &s.instances)
+        .filter(|i| selection.decide(i).is_none())
+        .collect()
+}
+
+/// Why a run stopped before its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// A signal or `--max-run-duration`: the reason.
+    Interrupted(String),
+    /// The target stopped answering: the reason.
+    TargetLost(String),
+}
+
+impl Stop {
+    /// The reason, for messages and reports.
+    #[must_use]
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Interrupted(r) | Self::TargetLost(r) => r,
+        }
+    }
+}
+
+/// Shared state of a run in progress: the stop request, what is running (for progress lines)
+/// and the "target lost" rule.
+#[derive(Debug)]
+pub struct Control {
+    stop: tokio::sync::watch::Sender<Option<Stop>>,
+    /// After this many consecutive cases that received nothing at all, the target is lost
+    /// (0: never).
+    pub lost_after: usize,
+    /// How long running cases may still finish once the run stops.
+    pub grace: Duration,
+    state: Mutex<Progress>,
+}
+
+#[derive(Debug, Default)]
+struct Progress {
+    total: usize,
+    done: usize,
+    running: BTreeMap<usize, (String, Instant)>,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self::new(0)
+    }
+}
+
+impl Control {
+    /// A control that declares the target lost after `lost_after` silent cases in a row.
+    #[must_use]
+    pub fn new(lost_after: usize) -> Self {
+        Self {
+            stop: tokio::sync::watch::Sender::new(None),
+            lost_after,
+            grace: Duration::from_secs(3),
+            state: Mutex::default(),
+        }
+    }
+
+    /// Asks the run to stop (the first request wins).
+    pub fn stop(&self, why: Stop) {
+        self.stop.send_if_modified(|current| {
+            if current.is_none() {
+                *current = Some(why);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Why the run stopped, if it did.
+    #[must_use]
+    pub fn stopped(&self) -> Option<Stop> {
+        self.stop.borrow().clone()
+    }
+
+    async fn wait_stop(&self) {
+        let mut rx = self.stop.subscribe();
+        let _ = rx.wait_for(Option::is_some).await;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Cases done, cases to run, and the longest-running case with its time so far.
+    #[must_use]
+    pub fn snapshot(&self) -> (usize, usize, Option<(String, Duration)>) {
+        let state = self.lock();
+        let slowest = state
+            .running
+            .values()
+            .min_by_key(|(_, since)| *since)
+            .map(|(id, since)| (id.clone(), since.elapsed()));
+        (state.done, state.total, slowest)
+    }
+}
+
+/// Whether a result shows that nothing at all came back from the target.
+fn silent(result: &CaseResult) -> bool {
+    matches!(result.verdict, Verdict::Fail | Verdict::Error)
+        && !result
+            .transcript
+            .events()
+            .iter()
+            .any(|e| e.dir == crate::transport::Dir::Rx)
 }
 
 /// Runs every selected instance of `suites`. Cases marked `serial` (timing-sensitive) run
@@ -94,46 +214,122 @@ pub async fn run(
     parallel: usize,
     progress: &(dyn Fn(&CaseResult) + Sync),
 ) -> Vec<CaseResult> {
+    run_with(
+        suites,
+        selection,
+        settings,
+        parallel,
+        progress,
+        &Arc::new(Control::default()),
+    )
+    .await
+}
+
+/// [`run`] under a [`Control`]: once it is stopped (or the target is lost), no case starts,
+/// running ones get [`Control::grace`] to finish, and every case that did not end is ERROR
+/// with the reason.
+pub async fn run_with(
+    suites: &[Suite],
+    selection: &Selection,
+    settings: &RunSettings,
+    parallel: usize,
+    progress: &(dyn Fn(&CaseResult) + Sync),
+    control: &Arc<Control>,
+) -> Vec<CaseResult> {
     let instances: Vec<&CaseInstance> = suites.iter().flat_map(|s| &s.instances).collect();
     let mut results: Vec<Option<CaseResult>> = vec![None; instances.len()];
-    let mut parallel_lane = Vec::new();
-    let mut serial_lane = Vec::new();
+    let mut parallel_lane = VecDeque::new();
+    let mut serial_lane = VecDeque::new();
     for (index, instance) in instances.iter().enumerate() {
         match selection.decide(instance) {
             Some((verdict, reason)) => results[index] = Some(not_run(instance, verdict, reason)),
-            None if instance.serial => serial_lane.push(index),
-            None => parallel_lane.push(index),
+            None if instance.serial => serial_lane.push_back(index),
+            None => parallel_lane.push_back(index),
         }
     }
-    let permits = Arc::new(Semaphore::new(parallel.max(1)));
+    control.lock().total = parallel_lane.len() + serial_lane.len();
     let mut set = JoinSet::new();
-    for index in parallel_lane {
-        let instance = instances[index].clone();
-        let settings = settings.clone();
-        let permits = Arc::clone(&permits);
-        set.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            (index, engine::run_case(&instance, &settings).await)
-        });
-    }
-    while let Some(joined) = set.join_next().await {
-        if let Ok((index, result)) = joined {
-            progress(&result);
-            results[index] = Some(result);
+    let mut tasks = HashMap::new();
+    let mut streak = 0usize;
+    let mut finish = |index: usize, result: CaseResult, results: &mut Vec<Option<CaseResult>>| {
+        {
+            let mut state = control.lock();
+            state.running.remove(&index);
+            state.done += 1;
+        }
+        progress(&result);
+        if silent(&result) {
+            streak += 1;
+            if control.lost_after > 0 && streak >= control.lost_after {
+                control.stop(Stop::TargetLost(format!(
+                    "target lost: {streak} cases in a row got no response at all"
+                )));
+            }
+        } else {
+            streak = 0;
+        }
+        results[index] = Some(result);
+    };
+    for (lane, limit) in [(parallel_lane, parallel.max(1)), (serial_lane, 1)] {
+        let mut lane = lane;
+        loop {
+            if control.stopped().is_some() {
+                break;
+            }
+            while set.len() < limit
+                && let Some(index) = lane.pop_front()
+            {
+                let instance = instances[index].clone();
+                let settings = settings.clone();
+                control
+                    .lock()
+                    .running
+                    .insert(index, (instance.id.clone(), Instant::now()));
+                let handle = set.spawn(async move { engine::run_case(&instance, &settings).await });
+                tasks.insert(handle.id(), index);
+            }
+            if set.is_empty() {
+                break;
+            }
+            tokio::select! {
+                joined = set.join_next_with_id() => {
+                    if let Some(Ok((id, result))) = joined
+                        && let Some(index) = tasks.remove(&id)
+                    {
+                        finish(index, result, &mut results);
+                    }
+                }
+                () = control.wait_stop() => {}
+            }
+        }
+        if control.stopped().is_some() {
+            break;
         }
     }
-    for index in serial_lane {
-        let result = engine::run_case(instances[index], settings).await;
-        progress(&result);
-        results[index] = Some(result);
+    let stop = control.stopped();
+    if stop.is_some() {
+        let grace = control.grace;
+        let _ = tokio::time::timeout(grace, async {
+            while let Some(joined) = set.join_next_with_id().await {
+                if let Ok((id, result)) = joined
+                    && let Some(index) = tasks.remove(&id)
+                {
+                    finish(index, result, &mut results);
+                }
+            }
+        })
+        .await;
+        set.abort_all();
     }
+    let why = stop.map_or_else(
+        || "the case task panicked".to_owned(),
+        |s| format!("stopped: {}", s.reason()),
+    );
     results
         .into_iter()
         .zip(&instances)
         .map(|(result, instance)| {
-            result.unwrap_or_else(|| {
-                not_run(instance, Verdict::Error, "the case task panicked".into())
-            })
+            result.unwrap_or_else(|| not_run(instance, Verdict::Error, why.clone()))
         })
         .collect()
 }
