@@ -323,12 +323,16 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
     };
     let watcher = tokio::spawn(watch_stop(Arc::clone(&control), max_run));
     let started = std::time::Instant::now();
-    if let Err(code) = reachable(settings, &args.server.target).await {
-        watcher.abort();
-        return code;
+    // Nothing listens: no preflight, every case is ERROR with that reason, reports are written.
+    if let Err(e) = server_process::accepts_connections(&settings.target).await {
+        let reason = format!("target {} unreachable: {e}", args.server.target);
+        eprintln!("error: {reason}");
+        control.stop(runner::Stop::TargetLost(reason));
     }
     let attempts = preflight::attempts(runner::runnable(suites, &selection), settings);
-    if let Err(failed) = preflight::run(settings, &attempts, settings.timeout).await {
+    if control.stopped().is_none()
+        && let Err(failed) = preflight::run(settings, &attempts, settings.timeout).await
+    {
         let text = preflight::diagnose(&args.server.target, &failed);
         eprint!("{text}");
         let headline = text.lines().next().unwrap_or_default();

@@ -177,6 +177,19 @@ fn silent_targets_end_fast_with_exit_3() {
 }
 
 #[test]
+fn nothing_listening_still_reports() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let target = format!("http://127.0.0.1:{port}");
+    let (output, took, dir) = run("refused", &target, &[]);
+    assert_ended("refused", &output, took, &dir, 3);
+    assert!(text(&output.stderr).contains("unreachable"));
+}
+
+#[test]
 fn garbage_is_not_engine_io() {
     let target = serve(10_000, garbage);
     let (output, took, dir) = run("garbage", &target, &[]);
