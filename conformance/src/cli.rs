@@ -200,6 +200,64 @@ pub struct ClientArgs {
     /// Cases run at once (timing-sensitive cases always run alone).
     #[arg(long, default_value_t = 4)]
     pub parallel: usize,
+    /// Transcript bound: events kept in full from the start of a case (the ones between the
+    /// head and the tail are counted, not kept).
+    #[arg(long, default_value_t = 1000, value_name = "EVENTS")]
+    pub transcript_head: usize,
+    /// Transcript bound: events kept in full from the end of a case.
+    #[arg(long, default_value_t = 1000, value_name = "EVENTS")]
+    pub transcript_tail: usize,
+    /// Transcript bound: bytes the kept events of a case may hold (half head, half tail).
+    #[arg(long, default_value = "4MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub transcript_max_bytes: usize,
+    /// Transcript bound: data of one event kept in the transcript (matching sees it all).
+    #[arg(long, default_value = "64KiB", value_parser = parse_size, value_name = "SIZE")]
+    pub transcript_max_data: usize,
+    /// Transcript bound: bytes the transcripts of the whole run may hold together; beyond, a
+    /// case keeps its first 20 events (data cut to 1 KiB) and what fits of its last ones.
+    #[arg(long, default_value = "32MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub transcript_run_bytes: usize,
+    /// Frames of one connection received and not consumed by a step; beyond, they are read
+    /// and dropped, and the next step waiting on it fails with the flood.
+    #[arg(long, default_value_t = 10_000, value_name = "FRAMES")]
+    pub max_backlog_frames: usize,
+    /// Bytes of those frames.
+    #[arg(long, default_value = "4MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub max_backlog_bytes: usize,
+}
+
+impl ClientArgs {
+    /// The memory bounds these options set.
+    pub fn limits(&self) -> crate::transport::Limits {
+        crate::transport::Limits {
+            head: self.transcript_head,
+            tail: self.transcript_tail,
+            max_bytes: self.transcript_max_bytes,
+            max_data: self.transcript_max_data,
+            run_bytes: self.transcript_run_bytes,
+            backlog_frames: self.max_backlog_frames,
+            backlog_bytes: self.max_backlog_bytes,
+        }
+    }
+}
+
+/// A size: bytes, or a number with `KiB`, `MiB` or `GiB`.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "KiB" | "K" | "k" => 10,
+        "MiB" | "M" => 20,
+        "GiB" | "G" => 30,
+        other => return Err(format!("unknown unit {other:?} (B, KiB, MiB, GiB)")),
+    };
+    let n: usize = number.parse().map_err(|e| format!("{e}"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| "too large".to_owned())
 }
 
 /// Options of `explain`.
@@ -330,6 +388,16 @@ impl WireArgs {
 pub fn run(cli: Cli) -> u8 {
     let stdin = &mut std::io::stdin().lock();
     let stdout = &mut std::io::stdout().lock();
+    let client = match &cli.command {
+        Command::Run(args) => Some(&args.server.client),
+        Command::Probe(args) => Some(&args.server.client),
+        Command::Record(args) => Some(&args.server.client),
+        Command::Diff(args) => Some(&args.client),
+        _ => None,
+    };
+    if let Some(client) = client {
+        crate::transport::Limits::set_default(client.limits());
+    }
     let result = match &cli.command {
         Command::Decode(args) => {
             codec_commands::decode(args.options(), &args.inputs, stdin, stdout)

@@ -1,9 +1,14 @@
 //! Connections of a running case: WebSocket or HTTP long-polling sessions, each with an
 //! inbound queue fed the moment data arrives, so no frame is ever lost between steps.
+//!
+//! The queue is bounded (`--max-backlog-frames`, `--max-backlog-bytes`): what a server sends
+//! beyond it while no step consumes is read and counted, not kept, and the next step that
+//! waits on the connection fails with it ([`Item::Overflow`]).
 
 use crate::scenario::Heartbeat;
 use crate::transport::{
-    Transcript,
+    Limits, Transcript,
+    backlog::{self, BacklogReceiver, BacklogSender, Overflow},
     http::{HttpClient, HttpRequest},
     ws::{WsConnection, WsEvent},
 };
@@ -13,7 +18,7 @@ use sio_codec::{
     engineio::{self, PacketBuf, v3},
 };
 use std::{collections::VecDeque, time::Duration};
-use tokio::{sync::mpsc, task::JoinHandle, time::Instant};
+use tokio::{task::JoinHandle, time::Instant};
 
 /// One thing that arrived on a connection.
 #[derive(Debug, Clone)]
@@ -41,13 +46,42 @@ pub enum Item {
         /// How (close code, HTTP status...).
         detail: String,
     },
+    /// More arrived than the backlog holds while no step consumed: `frames` items of `bytes`
+    /// bytes in all were unconsumed (those past the cap were read and dropped).
+    Overflow {
+        /// When the step noticed.
+        at: Instant,
+        /// Items that arrived unconsumed (kept and dropped).
+        frames: u64,
+        /// Their bytes.
+        bytes: u64,
+        /// The cap that was exceeded.
+        limits: Limits,
+    },
 }
 
 impl Item {
     /// Arrival time.
     pub fn at(&self) -> Instant {
         match self {
-            Self::Packet { at, .. } | Self::Malformed { at, .. } | Self::Closed { at, .. } => *at,
+            Self::Packet { at, .. }
+            | Self::Malformed { at, .. }
+            | Self::Closed { at, .. }
+            | Self::Overflow { at, .. } => *at,
+        }
+    }
+
+    /// The bytes an item holds, for the backlog caps.
+    pub fn weight(&self) -> usize {
+        match self {
+            Self::Packet { raw: Some(raw), .. } => raw.len(),
+            Self::Packet { packet, .. } => match packet.as_packet() {
+                engineio::Packet::Message(engineio::Message::Text(t)) => t.len(),
+                engineio::Packet::Message(engineio::Message::Binary(b)) => b.len(),
+                _ => 1,
+            },
+            Self::Malformed { error, .. } => error.len(),
+            Self::Closed { .. } | Self::Overflow { .. } => 0,
         }
     }
 
@@ -57,6 +91,18 @@ impl Item {
             Self::Packet { packet, .. } => format!("{packet:?}"),
             Self::Malformed { error, .. } => format!("malformed data ({error})"),
             Self::Closed { detail, .. } => format!("connection closed ({detail})"),
+            Self::Overflow {
+                frames,
+                bytes,
+                limits,
+                ..
+            } => format!(
+                "{frames} frames, {} arrived unconsumed, more than the backlog holds \
+                 (--max-backlog-frames {}, --max-backlog-bytes {}): the rest was read and dropped",
+                crate::transport::transcript::human_bytes(*bytes),
+                limits.backlog_frames,
+                limits.backlog_bytes
+            ),
         }
     }
 }
@@ -103,7 +149,7 @@ enum Carrier {
         client: HttpClient,
         /// `path?EIO=4&transport=polling&sid=…`.
         path_and_query: String,
-        rx: mpsc::UnboundedReceiver<Item>,
+        rx: BacklogReceiver<Item>,
         poller: JoinHandle<()>,
     },
 }
@@ -119,6 +165,11 @@ pub struct Conn {
     client_ping: Option<(Duration, Instant)>,
     /// Items received but not yet consumed by a step.
     queue: VecDeque<Item>,
+    /// Bytes of `queue` ([`Item::weight`]).
+    queue_bytes: usize,
+    /// What [`Conn::pump`] left out of `queue` because it was full.
+    dropped: Overflow,
+    limits: Limits,
     /// An Engine.IO-level case ([`crate::scenario::Layer::Engineio`]): messages that carry
     /// Socket.IO packets are left out (see [`is_upper_layer`]).
     pub(crate) hide_upper_layer: bool,
@@ -142,6 +193,9 @@ impl Conn {
             revision,
             client_ping: None,
             queue: VecDeque::new(),
+            queue_bytes: 0,
+            dropped: Overflow::default(),
+            limits: transcript.limits(),
             hide_upper_layer: false,
             closed: false,
             transcript: transcript.clone(),
@@ -160,7 +214,8 @@ impl Conn {
         ping_interval: Duration,
         transcript: &Transcript,
     ) -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let limits = transcript.limits();
+        let (tx, rx) = backlog::channel(limits.backlog_frames, limits.backlog_bytes);
         let poller = tokio::spawn(poll_loop(
             client.clone(),
             path_and_query.clone(),
@@ -184,6 +239,9 @@ impl Conn {
             revision,
             client_ping,
             queue: VecDeque::new(),
+            queue_bytes: 0,
+            dropped: Overflow::default(),
+            limits: transcript.limits(),
             hide_upper_layer: false,
             closed: false,
             transcript: transcript.clone(),
@@ -275,7 +333,10 @@ impl Conn {
     /// kinds of heartbeat packets.
     pub async fn next(&mut self, deadline: Instant) -> Option<Item> {
         loop {
-            if let Some(item) = self.queue.pop_front() {
+            if let Some(overflow) = self.take_overflow() {
+                return Some(overflow);
+            }
+            if let Some(item) = self.pop() {
                 return Some(item);
             }
             let wake = self
@@ -336,12 +397,66 @@ impl Conn {
                 continue;
             }
             let closed = matches!(item, Item::Closed { .. });
-            self.queue.push_back(item);
+            self.push(item);
             if closed {
                 self.closed = true;
                 return;
             }
         }
+    }
+
+    /// Queues an item unless the queue is full (then it is counted as left out); the end of
+    /// the connection is always queued.
+    fn push(&mut self, item: Item) {
+        let weight = item.weight();
+        let closed = matches!(item, Item::Closed { .. });
+        let full = self.queue.len() >= self.limits.backlog_frames.max(1)
+            || (!self.queue.is_empty() && self.queue_bytes + weight > self.limits.backlog_bytes);
+        if full && !closed {
+            self.dropped.frames += 1;
+            self.dropped.bytes += weight as u64;
+            return;
+        }
+        self.queue_bytes += weight;
+        self.queue.push_back(item);
+    }
+
+    fn pop(&mut self) -> Option<Item> {
+        let item = self.queue.pop_front()?;
+        self.queue_bytes = self.queue_bytes.saturating_sub(item.weight());
+        Some(item)
+    }
+
+    /// Items and bytes received and not consumed yet (the queue and the channel from the
+    /// reader or the poller).
+    pub fn backlog(&self) -> (usize, usize) {
+        let (frames, bytes) = match &self.carrier {
+            Carrier::Ws(ws) => ws.held(),
+            Carrier::Polling { rx, .. } => rx.held(),
+        };
+        (self.queue.len() + frames, self.queue_bytes + bytes)
+    }
+
+    /// An [`Item::Overflow`] when the reader, the poller or [`Conn::pump`] left items out since
+    /// the last call: how many arrived unconsumed in all, the kept ones included.
+    fn take_overflow(&mut self) -> Option<Item> {
+        let channel = match &self.carrier {
+            Carrier::Ws(ws) => ws.take_overflow(),
+            Carrier::Polling { rx, .. } => rx.take_overflow(),
+        }
+        .unwrap_or_default();
+        let local = std::mem::take(&mut self.dropped);
+        let (frames, bytes) = (channel.frames + local.frames, channel.bytes + local.bytes);
+        if frames == 0 {
+            return None;
+        }
+        let (held_frames, held_bytes) = self.backlog();
+        Some(Item::Overflow {
+            at: Instant::now(),
+            frames: frames + held_frames as u64,
+            bytes: bytes + held_bytes as u64,
+            limits: self.limits,
+        })
     }
 
     fn ping_due(&self) -> bool {
@@ -406,11 +521,12 @@ impl Conn {
     /// Queues items that arrived before the connection existed (with the handshake).
     pub fn preload(&mut self, items: Vec<Item>) {
         let hide = self.hide_upper_layer;
-        self.queue.extend(
-            items
-                .into_iter()
-                .filter(|item| !(hide && is_upper_layer(item))),
-        );
+        for item in items {
+            if !(hide && is_upper_layer(&item)) {
+                self.queue_bytes += item.weight();
+                self.queue.push_back(item);
+            }
+        }
     }
 
     /// Whether `item` is Socket.IO traffic that an Engine.IO-level case leaves out.
@@ -420,6 +536,7 @@ impl Conn {
 
     /// Puts an item back at the front of the queue (a step looked at it but did not own it).
     pub fn unread(&mut self, item: Item) {
+        self.queue_bytes += item.weight();
         self.queue.push_front(item);
     }
 }
@@ -579,7 +696,7 @@ async fn poll_loop(
     revision: Revision,
     transcript: Transcript,
     name: String,
-    tx: mpsc::UnboundedSender<Item>,
+    tx: BacklogSender<Item>,
 ) {
     // A GET that stays pending longer than any sane heartbeat interval means the server is
     // stuck; report it as the end of the session instead of hanging the case.
@@ -590,17 +707,23 @@ async fn poll_loop(
             match tokio::time::timeout(MAX_POLL, client.send(&request, &transcript, &name)).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(e)) => {
-                    let _ = tx.send(Item::Closed {
-                        at: Instant::now(),
-                        detail: format!("GET failed: {e}"),
-                    });
+                    let _ = tx.send_always(
+                        Item::Closed {
+                            at: Instant::now(),
+                            detail: format!("GET failed: {e}"),
+                        },
+                        0,
+                    );
                     return;
                 }
                 Err(_) => {
-                    let _ = tx.send(Item::Closed {
-                        at: Instant::now(),
-                        detail: "GET pending for 120 s".into(),
-                    });
+                    let _ = tx.send_always(
+                        Item::Closed {
+                            at: Instant::now(),
+                            detail: "GET pending for 120 s".into(),
+                        },
+                        0,
+                    );
                     return;
                 }
             };
@@ -611,7 +734,7 @@ async fn poll_loop(
                 response.status,
                 response.text().unwrap_or_default()
             );
-            let _ = tx.send(Item::Closed { at, detail });
+            let _ = tx.send_always(Item::Closed { at, detail }, 0);
             return;
         }
         // A v3 client that sent `b64=1` has no XHR2: it can read text payloads only, so a
@@ -625,7 +748,9 @@ async fn poll_loop(
             let error = "an XHR2 binary payload to a client that sent b64=1 (it reads text \
                          payloads only)"
                 .to_owned();
-            if tx.send(Item::Malformed { at, error }).is_err() {
+            let item = Item::Malformed { at, error };
+            let weight = item.weight();
+            if tx.send(item, weight).is_err() {
                 return;
             }
         }
@@ -652,7 +777,8 @@ async fn poll_loop(
                     error: format!("{e} in polling payload"),
                 },
             };
-            if tx.send(item).is_err() {
+            let weight = item.weight();
+            if tx.send(item, weight).is_err() {
                 return;
             }
         }

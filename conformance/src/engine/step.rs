@@ -178,6 +178,9 @@ impl CaseState<'_> {
                     .map_err(|e| StepFailure::harness(e.to_string()))?;
                 match self.next_item(conn, Instant::now() + quiet).await? {
                     None => Ok(()),
+                    Some(item @ Item::Overflow { .. }) => {
+                        Err(overflow(&item, &format!("nothing for {quiet:?}")))
+                    }
                     Some(item) => Err(StepFailure {
                         expected: Some(format!("nothing for {quiet:?}")),
                         actual: Some(item.describe()),
@@ -959,6 +962,9 @@ impl CaseState<'_> {
                 {
                     continue;
                 }
+                (_, Item::Overflow { .. }) => {
+                    return Err(overflow(&item, &describe_inbound(expected)));
+                }
                 (_, Item::Closed { detail, .. }) => {
                     return Err(StepFailure {
                         expected: Some(describe_inbound(expected)),
@@ -1033,6 +1039,23 @@ impl CaseState<'_> {
     }
 }
 
+/// The finding of a step that meets a flood ([`Item::Overflow`]): a FAIL whatever the case's
+/// level, a server must not send without end.
+fn overflow(item: &Item, waiting_for: &str) -> StepFailure {
+    let Item::Overflow { frames, bytes, .. } = item else {
+        return StepFailure::harness("not an overflow");
+    };
+    StepFailure {
+        expected: Some(waiting_for.to_owned()),
+        actual: Some(item.describe()),
+        grade: Some(crate::scenario::Grade::Fail),
+        ..StepFailure::new(format!(
+            "{frames} frames, {} arrived while waiting for {waiting_for}",
+            crate::transport::transcript::human_bytes(*bytes)
+        ))
+    }
+}
+
 /// Feeds one Engine.IO message to a Socket.IO reassembler: `None` while attachments are
 /// missing, then the packet as the actual value `expect: {sio: …}` matches.
 fn reassemble(
@@ -1070,6 +1093,7 @@ impl CaseState<'_> {
             };
             let (key, value) = match &item {
                 Item::Closed { .. } => ("closed", Value::Bool(true)),
+                Item::Overflow { .. } => return Err(overflow(&item, "something to record")),
                 Item::Malformed { error, .. } => {
                     return Err(StepFailure::new(format!(
                         "the server sent malformed data: {error}"

@@ -10,6 +10,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+pub mod backlog;
 pub mod http;
 pub mod target;
 pub mod tls;
@@ -19,7 +20,7 @@ pub mod ws;
 pub use http::{HttpClient, HttpRequest, HttpResponse};
 pub use target::{Scheme, Target, TargetError};
 pub use tls::{Connector, TransportStream};
-pub use transcript::{Dir, Transcript, WireData, WireEvent, WireKind};
+pub use transcript::{Dir, Limits, Transcript, WireData, WireEvent, WireKind};
 pub use ws::{WsConnect, WsConnection, WsEvent};
 
 /// Failure of a connection, request or WebSocket operation.

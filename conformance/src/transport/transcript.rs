@@ -1,8 +1,15 @@
 //! Per-case wire transcript (design 3.11): every HTTP request/response and WebSocket frame/close,
 //! with its time since the case started. Serialised as JSONL for `--trace` and the reports, and
 //! rendered as text for the console.
+//!
+//! Bounded (see [`Limits`]): a case keeps its first and last events in full and counts the
+//! ones in between, which a marker event says wherever the transcript is shown; each event's
+//! data is cut beyond a cap, with its original length in the detail. Only the transcript is
+//! cut: the engine matches the items it receives, never the transcript.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
@@ -138,10 +145,157 @@ impl Serialize for WireEvent {
     }
 }
 
+/// Memory bounds of a case: its transcript and, per connection, what arrived and was not
+/// consumed yet (the `run` flags `--transcript-head`, `--transcript-tail`,
+/// `--transcript-max-bytes`, `--transcript-max-data`, `--transcript-run-bytes`,
+/// `--max-backlog-frames` and
+/// `--max-backlog-bytes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Events kept in full from the start of a case.
+    pub head: usize,
+    /// Events kept in full from the end of a case.
+    pub tail: usize,
+    /// Bytes of data the kept events of a case may hold (half for the head, half for the tail).
+    pub max_bytes: usize,
+    /// Data of one event kept in the transcript; the rest is cut (matching sees it all).
+    pub max_data: usize,
+    /// Bytes the transcripts of a whole run may hold together; beyond, a case keeps its first
+    /// 20 events (data cut to 1 KiB) and as many of its last ones as fit.
+    pub run_bytes: usize,
+    /// Items of one connection received and not consumed by a step.
+    pub backlog_frames: usize,
+    /// Bytes of those items.
+    pub backlog_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            head: 1000,
+            tail: 1000,
+            max_bytes: 4 << 20,
+            max_data: 64 << 10,
+            run_bytes: 32 << 20,
+            backlog_frames: 10_000,
+            backlog_bytes: 4 << 20,
+        }
+    }
+}
+
+/// The bounds [`Transcript::new`] uses: the command line's, once set.
+static DEFAULT_LIMITS: std::sync::RwLock<Option<Limits>> = std::sync::RwLock::new(None);
+
+impl Limits {
+    /// Makes `self` the bounds of every transcript [`Transcript::new`] starts from now on (the
+    /// command line sets them once, before anything runs).
+    pub fn set_default(self) {
+        *DEFAULT_LIMITS
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(self);
+    }
+
+    /// The bounds set with [`Limits::set_default`], else the defaults.
+    pub fn current() -> Self {
+        DEFAULT_LIMITS
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_default()
+    }
+}
+
+/// The bounded log: the head as it came, then a ring of the latest events.
+#[derive(Debug, Default)]
+struct Log {
+    head: Vec<WireEvent>,
+    head_bytes: usize,
+    /// Set once the head is full: every later event goes to the tail.
+    head_full: bool,
+    tail: VecDeque<WireEvent>,
+    tail_bytes: usize,
+    omitted_events: u64,
+    omitted_bytes: u64,
+}
+
+/// Bytes an event holds (its data, detail and label).
+fn weight(e: &WireEvent) -> usize {
+    let data = match &e.data {
+        WireData::None => 0,
+        WireData::Text(s) => s.len(),
+        WireData::Bytes(b) => b.len(),
+    };
+    data + e.detail.as_ref().map_or(0, String::len) + e.conn.len()
+}
+
+/// `12 B`, `3.4 KiB`, `45.0 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let f = n as f64;
+    if n < 1024 {
+        format!("{n} B")
+    } else if n < 1 << 20 {
+        format!("{:.1} KiB", f / 1024.0)
+    } else if n < 1 << 30 {
+        format!("{:.1} MiB", f / f64::from(1u32 << 20))
+    } else {
+        format!("{:.1} GiB", f / f64::from(1u32 << 30))
+    }
+}
+
+/// Cuts `data` to `max` bytes; returns the original length when it did.
+fn truncate(data: &mut WireData, max: usize) -> Option<usize> {
+    match data {
+        WireData::Text(s) if s.len() > max => {
+            let len = s.len();
+            let mut cut = max;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            // A fresh allocation: truncating in place would keep the whole buffer.
+            *s = s[..cut].to_owned();
+            Some(len)
+        }
+        WireData::Bytes(b) if b.len() > max => {
+            let len = b.len();
+            // A copy: a slice would keep the whole buffer alive.
+            *b = Bytes::copy_from_slice(&b[..max]);
+            Some(len)
+        }
+        _ => None,
+    }
+}
+
+/// Bytes the events of every transcript alive hold (see [`Limits::run_bytes`]).
+static RUN_BYTES: AtomicUsize = AtomicUsize::new(0);
+/// Events a case keeps whatever the run's budget, their data cut to `ALWAYS_KEPT_DATA`.
+const ALWAYS_KEPT: usize = 20;
+const ALWAYS_KEPT_DATA: usize = 1024;
+
+/// Cuts the data of `event` to `max` bytes and says so in its detail.
+fn cut(event: &mut WireEvent, max: usize) {
+    if let Some(len) = truncate(&mut event.data, max) {
+        let note = format!("[data cut to {max} of {len} bytes]");
+        event.detail = Some(match event.detail.take() {
+            // Cut again (the run's budget): the original length is already said.
+            Some(d) if d.contains("[data cut to ") => d,
+            Some(d) => format!("{d} {note}"),
+            None => note,
+        });
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     start: Instant,
-    events: Mutex<Vec<WireEvent>>,
+    limits: Limits,
+    log: Mutex<Log>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let log = self.log.get_mut().unwrap_or_else(PoisonError::into_inner);
+        RUN_BYTES.fetch_sub(log.head_bytes + log.tail_bytes, Ordering::Relaxed);
+    }
 }
 
 /// Shared, append-only event log of one case. Cloning is cheap; all clones write to one log.
@@ -164,12 +318,37 @@ impl Transcript {
 
     /// Starts a transcript at a given instant (e.g. the case start).
     pub fn starting_at(start: Instant) -> Self {
+        Self::with_limits(start, Limits::current())
+    }
+
+    /// Starts a transcript at `start` with the given bounds.
+    pub fn with_limits(start: Instant, limits: Limits) -> Self {
         Self {
             inner: Arc::new(Inner {
                 start,
-                events: Mutex::new(Vec::new()),
+                limits,
+                log: Mutex::new(Log::default()),
             }),
         }
+    }
+
+    /// The bounds of this transcript and of the connections that record into it.
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    /// Events and bytes left out between the head and the tail so far.
+    pub fn omitted(&self) -> (u64, u64) {
+        let log = self.log();
+        (log.omitted_events, log.omitted_bytes)
+    }
+
+    fn log(&self) -> std::sync::MutexGuard<'_, Log> {
+        // A panic elsewhere must not cost us the transcript, so poisoning is ignored.
+        self.inner
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The instant `t_ms` is measured from.
@@ -188,7 +367,8 @@ impl Transcript {
         detail: Option<String>,
     ) {
         let t_ms = at.saturating_duration_since(self.inner.start).as_secs_f64() * 1000.0;
-        let event = WireEvent {
+        let limits = self.inner.limits;
+        let mut event = WireEvent {
             t_ms,
             conn: conn.to_owned(),
             dir,
@@ -196,19 +376,57 @@ impl Transcript {
             data,
             detail,
         };
-        // A panic elsewhere must not cost us the transcript, so poisoning is ignored.
-        let mut events = self
-            .inner
-            .events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        cut(&mut event, limits.max_data);
+        let mut size = weight(&event);
+        let mut log = self.log();
+        let log = &mut *log;
         // Tasks record concurrently and may be a little late: keep the log sorted by time
         // (stable for equal times). Almost always this is a plain push.
-        let pos = events
+        if !log.head_full
+            && log.head.len() < limits.head
+            && log.head_bytes + size <= limits.max_bytes / 2
+        {
+            // The run's budget spent (earlier cases were flooded): a case still keeps its
+            // first few events, their data cut short.
+            let run_full = RUN_BYTES.load(Ordering::Relaxed) + size > limits.run_bytes;
+            if run_full && log.head.len() < ALWAYS_KEPT {
+                cut(&mut event, ALWAYS_KEPT_DATA);
+                size = weight(&event);
+            }
+            if !run_full || log.head.len() < ALWAYS_KEPT {
+                let pos = log
+                    .head
+                    .iter()
+                    .rposition(|e| e.t_ms <= t_ms)
+                    .map_or(0, |i| i + 1);
+                log.head.insert(pos, event);
+                log.head_bytes += size;
+                RUN_BYTES.fetch_add(size, Ordering::Relaxed);
+                return;
+            }
+        }
+        log.head_full = true;
+        let pos = log
+            .tail
             .iter()
             .rposition(|e| e.t_ms <= t_ms)
             .map_or(0, |i| i + 1);
-        events.insert(pos, event);
+        log.tail.insert(pos, event);
+        log.tail_bytes += size;
+        RUN_BYTES.fetch_add(size, Ordering::Relaxed);
+        while log.tail.len() > limits.tail
+            || log.tail_bytes > limits.max_bytes / 2
+            || RUN_BYTES.load(Ordering::Relaxed) > limits.run_bytes
+        {
+            let Some(old) = log.tail.pop_front() else {
+                break;
+            };
+            let w = weight(&old);
+            log.tail_bytes -= w;
+            RUN_BYTES.fetch_sub(w, Ordering::Relaxed);
+            log.omitted_events += 1;
+            log.omitted_bytes += w as u64;
+        }
     }
 
     /// Records a free-form note now.
@@ -223,22 +441,37 @@ impl Transcript {
         );
     }
 
-    /// Snapshot of all events so far, in time order.
+    /// Snapshot of the kept events, in time order: the head, then (when events were left out)
+    /// a note saying how many and how many bytes, then the tail.
     pub fn events(&self) -> Vec<WireEvent> {
-        self.inner
-            .events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        let log = self.log();
+        let mut out = Vec::with_capacity(log.head.len() + log.tail.len() + 1);
+        out.extend(log.head.iter().cloned());
+        if log.omitted_events > 0 {
+            let t_ms = log.tail.front().or(log.head.last()).map_or(0.0, |e| e.t_ms);
+            out.push(WireEvent {
+                t_ms,
+                conn: "…".into(),
+                dir: Dir::Note,
+                kind: WireKind::Note,
+                data: WireData::Text(format!(
+                    "… {} events, {} left out (transcript bounds: first {}, last {}) …",
+                    log.omitted_events,
+                    human_bytes(log.omitted_bytes),
+                    self.inner.limits.head,
+                    self.inner.limits.tail
+                )),
+                detail: None,
+            });
+        }
+        out.extend(log.tail.iter().cloned());
+        out
     }
 
-    /// Number of events so far.
+    /// Number of events kept (with the marker of the left-out ones, if any).
     pub fn len(&self) -> usize {
-        self.inner
-            .events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        let log = self.log();
+        log.head.len() + log.tail.len() + usize::from(log.omitted_events > 0)
     }
 
     /// Whether nothing was recorded yet.
@@ -469,5 +702,124 @@ mod tests {
         let conns: Vec<String> = t.events().into_iter().map(|e| e.conn).collect();
         assert_eq!(conns, ["b", "a"]);
         assert_eq!(t.len(), 2);
+    }
+
+    fn small() -> Limits {
+        Limits {
+            head: 3,
+            tail: 2,
+            max_bytes: 1 << 20,
+            max_data: 8,
+            ..Limits::default()
+        }
+    }
+
+    fn text(t: &Transcript, at: Instant, s: &str) {
+        t.record(
+            at,
+            "ws",
+            Dir::Rx,
+            WireKind::WsText,
+            WireData::Text(s.into()),
+            None,
+        );
+    }
+
+    #[test]
+    fn head_and_tail_are_kept_and_the_rest_counted() {
+        let start = Instant::now();
+        let t = Transcript::with_limits(start, small());
+        for i in 0..100u64 {
+            text(&t, start + Duration::from_millis(i), &format!("4m{i}"));
+        }
+        let events = t.events();
+        assert_eq!(events.len(), 6);
+        assert_eq!(t.len(), 6);
+        let data: Vec<String> = events
+            .iter()
+            .map(|e| match &e.data {
+                WireData::Text(s) => s.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(&data[..3], ["4m0", "4m1", "4m2"]);
+        assert_eq!(&data[4..], ["4m98", "4m99"]);
+        // 95 left out: "4m3".."4m9" (7 × 3 bytes) and "4m10".."4m97" (88 × 4), plus "ws".
+        assert_eq!(t.omitted(), (95, 7 * 5 + 88 * 6));
+        assert!(
+            data[3].starts_with("… 95 events, 563 B left out"),
+            "{}",
+            data[3]
+        );
+        // Every output shows the marker.
+        assert!(t.render_text().contains("… 95 events, 563 B left out"));
+        assert!(t.to_jsonl().contains("… 95 events, 563 B left out"));
+    }
+
+    #[test]
+    fn tail_is_bounded_by_bytes_too() {
+        let start = Instant::now();
+        let limits = Limits {
+            head: 1000,
+            tail: 1000,
+            max_bytes: 100,
+            max_data: 1000,
+            ..Limits::default()
+        };
+        let t = Transcript::with_limits(start, limits);
+        for i in 0..1000u64 {
+            text(&t, start + Duration::from_millis(i), "0123456789");
+        }
+        // 12 bytes an event: 4 in the head (48 ≤ 50), 4 in the tail.
+        assert_eq!(t.len(), 9);
+        assert_eq!(t.omitted(), (992, 992 * 12));
+    }
+
+    #[test]
+    fn past_the_run_budget_a_case_keeps_its_first_events_cut_short() {
+        let start = Instant::now();
+        let limits = Limits {
+            run_bytes: 0,
+            ..Limits::default()
+        };
+        let t = Transcript::with_limits(start, limits);
+        for i in 0..100u64 {
+            text(&t, start + Duration::from_millis(i), &"y".repeat(5000));
+        }
+        let events = t.events();
+        // The first 20, cut to 1 KiB, then the marker; no tail fits in a budget of 0.
+        assert_eq!(events.len(), ALWAYS_KEPT + 1);
+        assert_eq!(events[0].data, WireData::Text("y".repeat(1024)));
+        assert_eq!(
+            events[0].detail.as_deref(),
+            Some("[data cut to 1024 of 5000 bytes]")
+        );
+        assert_eq!(t.omitted().0, 80);
+    }
+
+    #[test]
+    fn huge_data_is_cut_with_its_length_said() {
+        let start = Instant::now();
+        let t = Transcript::with_limits(start, small());
+        text(&t, start, "héllo wörld, long text");
+        t.record(
+            start,
+            "ws",
+            Dir::Rx,
+            WireKind::WsBinary,
+            WireData::Bytes(Bytes::from(vec![7u8; 100])),
+            Some("x".into()),
+        );
+        let events = t.events();
+        assert_eq!(events[0].data, WireData::Text("héllo w".into()));
+        assert_eq!(
+            events[0].detail.as_deref(),
+            Some("[data cut to 8 of 24 bytes]")
+        );
+        assert_eq!(events[1].data, WireData::Bytes(Bytes::from(vec![7u8; 8])));
+        assert_eq!(
+            events[1].detail.as_deref(),
+            Some("x [data cut to 8 of 100 bytes]")
+        );
     }
 }

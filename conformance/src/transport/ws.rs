@@ -2,14 +2,17 @@
 //! framing.
 //!
 //! A reader task owns the receiving half and pushes every inbound event, stamped with its arrival
-//! time, into an unbounded channel as soon as it is read. Nothing is lost between `expect` steps
+//! time, into a channel as soon as it is read. Nothing is lost between `expect` steps
 //! (the lost-frame bug class of socket.io-protocol#32), and heartbeat timing is measured at
-//! arrival rather than when the engine gets round to looking.
+//! arrival rather than when the engine gets round to looking. The channel is bounded
+//! ([`super::backlog`], caps from the transcript's [`super::Limits`]): past the cap the reader
+//! keeps reading but keeps nothing, and [`WsConnection::take_overflow`] says how much it left
+//! out.
 
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, error::TryRecvError};
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
@@ -20,6 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::ProtocolError};
 
 use super::TransportError;
+use super::backlog::{self, BacklogReceiver, BacklogSender, Overflow};
 use super::tls::{Connector, TransportStream};
 use super::transcript::{Dir, Transcript, WireData, WireKind};
 
@@ -216,7 +220,7 @@ fn header_pairs(map: &tokio_tungstenite::tungstenite::http::HeaderMap) -> Vec<(S
 #[derive(Debug)]
 pub struct WsConnection {
     sink: SplitSink<WsStream, Message>,
-    events: UnboundedReceiver<(Instant, WsEvent)>,
+    events: BacklogReceiver<(Instant, WsEvent)>,
     reader: JoinHandle<()>,
     transcript: Transcript,
     conn: String,
@@ -241,7 +245,8 @@ impl WsConnection {
         // Split halves share the tungstenite state, so the reader's polls also flush the pong
         // that tungstenite queues for every ping: pings are answered without our help.
         let (sink, stream) = ws.split();
-        let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+        let limits = transcript.limits();
+        let (tx, events) = backlog::channel(limits.backlog_frames, limits.backlog_bytes);
         let reader = tokio::spawn(read_loop(stream, tx, transcript.clone(), conn.to_owned()));
         Self {
             sink,
@@ -310,6 +315,16 @@ impl WsConnection {
         self.events.try_recv()
     }
 
+    /// Events the reader left out since the last call because the backlog was full.
+    pub fn take_overflow(&self) -> Option<Overflow> {
+        self.events.take_overflow()
+    }
+
+    /// Events and bytes received and not taken yet.
+    pub fn held(&self) -> (usize, usize) {
+        self.events.held()
+    }
+
     fn record(&self, at: Instant, kind: WireKind, data: WireData, detail: Option<String>) {
         self.transcript
             .record(at, &self.conn, Dir::Tx, kind, data, detail);
@@ -340,7 +355,7 @@ fn send_error(e: WsError) -> TransportError {
 
 async fn read_loop(
     mut stream: SplitStream<WsStream>,
-    tx: UnboundedSender<(Instant, WsEvent)>,
+    tx: BacklogSender<(Instant, WsEvent)>,
     transcript: Transcript,
     conn: String,
 ) {
@@ -389,7 +404,7 @@ async fn read_loop(
                     WireData::Text(reason.clone())
                 };
                 record(at, WireKind::WsClose, data, Some(detail));
-                let _ = tx.send((at, WsEvent::Closed { code, reason }));
+                let _ = tx.send_always((at, WsEvent::Closed { code, reason }), 0);
                 // End the channel now; keep polling only so tungstenite flushes its close reply
                 // and we can note when the server drops the TCP connection.
                 drop(tx);
@@ -411,17 +426,22 @@ async fn read_loop(
             Some(Err(e)) => {
                 let reason = abnormal_reason(&e);
                 record(at, WireKind::TcpClose, WireData::None, Some(reason.clone()));
-                let _ = tx.send((at, WsEvent::Closed { code: None, reason }));
+                let _ = tx.send_always((at, WsEvent::Closed { code: None, reason }), 0);
                 return;
             }
             None => {
                 let reason = "connection closed".to_owned();
                 record(at, WireKind::TcpClose, WireData::None, Some(reason.clone()));
-                let _ = tx.send((at, WsEvent::Closed { code: None, reason }));
+                let _ = tx.send_always((at, WsEvent::Closed { code: None, reason }), 0);
                 return;
             }
         };
-        if tx.send((at, event)).is_err() {
+        let size = match &event {
+            WsEvent::Text(t) => t.len(),
+            WsEvent::Binary(b) => b.len(),
+            WsEvent::Closed { .. } => 0,
+        };
+        if tx.send((at, event), size).is_err() {
             return;
         }
     }
