@@ -6,7 +6,7 @@ handshake GET an open packet, every GET with a sid about 1 MB of message packets
 `ok`. The frames are Engine.IO messages `4xxx…`, or with `sio` Socket.IO events
 `42["flood","xxx…"]` (which Engine.IO-level cases skip while they wait).
 Usage: flood-server.py PORT [SECONDS] [FRAME_BYTES] [eio|sio]"""
-import base64, hashlib, socket, sys, threading, time
+import base64, hashlib, os, socket, sys, threading, time
 
 PORT = int(sys.argv[1])
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 30.0
@@ -14,8 +14,11 @@ FRAME = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
 SIO = len(sys.argv) > 4 and sys.argv[4] == "sio"
 MESSAGE = (b'42["flood","' + b"x" * FRAME + b'"]') if SIO else (b"4" + b"x" * FRAME)
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-OPEN = (b'0{"sid":"flood","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,'
-        b'"maxPayload":1000000}')
+# The timers it announces (FLOOD_PING_INTERVAL, FLOOD_PING_TIMEOUT, in ms): long ones make the
+# cases wait long while the flood goes on.
+OPEN = ('0{"sid":"flood","upgrades":["websocket"],"pingInterval":%s,"pingTimeout":%s,'
+        '"maxPayload":1000000}' % (os.environ.get("FLOOD_PING_INTERVAL", "300"),
+                                   os.environ.get("FLOOD_PING_TIMEOUT", "200"))).encode()
 
 
 def frame(text: bytes) -> bytes:
