@@ -297,12 +297,28 @@ pub(crate) fn grade(line: u64, failure: StepFailure, level: Level) -> Finding {
     Finding {
         verdict,
         line,
-        message: failure.message,
-        expected: failure.expected,
-        actual: failure.actual,
+        message: bounded(failure.message),
+        expected: failure.expected.map(bounded),
+        actual: failure.actual.map(bounded),
         timing: failure.timing,
         blocked_by: None,
     }
+}
+
+/// The most a finding's message, expected or actual keeps: a huge frame that did not match
+/// must not make every report (and the memory holding the results) huge.
+const MAX_FINDING_TEXT: usize = 64 << 10;
+
+/// `text` cut to [`MAX_FINDING_TEXT`] bytes, its length said.
+fn bounded(text: String) -> String {
+    if text.len() <= MAX_FINDING_TEXT {
+        return text;
+    }
+    let mut cut = MAX_FINDING_TEXT;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..cut], text.len())
 }
 
 /// Variables every case starts with.
@@ -327,5 +343,21 @@ impl CaseState<'_> {
     /// The level a step is graded at.
     pub(crate) fn level(&self, step: &Step) -> Level {
         step.level.unwrap_or(self.instance.level)
+    }
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    #[test]
+    fn long_finding_texts_are_cut_with_their_length() {
+        assert_eq!(super::bounded("short".into()), "short");
+        let long = "é".repeat(40_000);
+        let cut = super::bounded(long);
+        assert!(
+            cut.ends_with("… (80000 bytes in all)"),
+            "{}",
+            &cut[cut.len() - 40..]
+        );
+        assert!(cut.len() < super::MAX_FINDING_TEXT + 40);
     }
 }
