@@ -359,29 +359,33 @@ impl Session {
 
     /// A GET starts waiting.
     pub(crate) fn begin_poll(&self) -> Result<(), PollRefusal> {
-        let duplicate = {
-            let mut state = lock(&self.state);
-            if state.closed {
-                return Err(PollRefusal::UnknownSid);
-            }
-            if state.transport == Transport::Websocket && !self.has(Mutant::PollingAfterUpgrade) {
-                return Err(PollRefusal::TransportMismatch);
-            }
-            let duplicate = state.polling_get && !self.has(Mutant::ConcurrentGet);
-            state.polling_get = true;
-            duplicate
-        };
-        if duplicate {
-            self.close(CloseReason::DuplicateGet);
-            return Err(PollRefusal::Duplicate);
-        }
-        Ok(())
+        self.begin_request(
+            |state| &mut state.polling_get,
+            Mutant::ConcurrentGet,
+            CloseReason::DuplicateGet,
+        )
     }
 
     /// A POST may be delivered; until [`Session::end_post`], a second one is refused with
     /// [`PollRefusal::Duplicate`] and closes the session (v4 spec: "Should it happen, the
     /// server MUST return an HTTP 400 error status and close the session").
     pub(crate) fn begin_post(&self) -> Result<(), PollRefusal> {
+        self.begin_request(
+            |state| &mut state.polling_post,
+            Mutant::ConcurrentPostAccepted,
+            CloseReason::DuplicatePost,
+        )
+    }
+
+    /// Admits a polling request whose kind (GET or POST) may be active once at a time: the
+    /// session must be open and still polling; a second request of the same kind closes it
+    /// for `reason`, unless `allowed` (the mutant that lets them overlap) is on.
+    fn begin_request(
+        &self,
+        active: impl FnOnce(&mut State) -> &mut bool,
+        allowed: Mutant,
+        reason: CloseReason,
+    ) -> Result<(), PollRefusal> {
         let duplicate = {
             let mut state = lock(&self.state);
             if state.closed {
@@ -390,12 +394,13 @@ impl Session {
             if state.transport == Transport::Websocket && !self.has(Mutant::PollingAfterUpgrade) {
                 return Err(PollRefusal::TransportMismatch);
             }
-            let duplicate = state.polling_post && !self.has(Mutant::ConcurrentPostAccepted);
-            state.polling_post = true;
+            let active = active(&mut state);
+            let duplicate = *active && !self.has(allowed);
+            *active = true;
             duplicate
         };
         if duplicate {
-            self.close(CloseReason::DuplicatePost);
+            self.close(reason);
             return Err(PollRefusal::Duplicate);
         }
         Ok(())

@@ -394,11 +394,7 @@ impl Transcript {
                 size = weight(&event);
             }
             if !run_full || log.head.len() < ALWAYS_KEPT {
-                let pos = log
-                    .head
-                    .iter()
-                    .rposition(|e| e.t_ms <= t_ms)
-                    .map_or(0, |i| i + 1);
+                let pos = sorted_position(log.head.iter(), t_ms);
                 log.head.insert(pos, event);
                 log.head_bytes += size;
                 RUN_BYTES.fetch_add(size, Ordering::Relaxed);
@@ -406,11 +402,7 @@ impl Transcript {
             }
         }
         log.head_full = true;
-        let pos = log
-            .tail
-            .iter()
-            .rposition(|e| e.t_ms <= t_ms)
-            .map_or(0, |i| i + 1);
+        let pos = sorted_position(log.tail.iter(), t_ms);
         log.tail.insert(pos, event);
         log.tail_bytes += size;
         RUN_BYTES.fetch_add(size, Ordering::Relaxed);
@@ -535,6 +527,16 @@ impl Transcript {
         }
         out
     }
+}
+
+/// Where an event at `t_ms` goes in a log kept in time order: after every event at or before
+/// it (stable for equal times). Tasks record concurrently and may be a little late, so this is
+/// almost always the end.
+fn sorted_position<'a>(
+    mut events: impl DoubleEndedIterator<Item = &'a WireEvent> + ExactSizeIterator,
+    t_ms: f64,
+) -> usize {
+    events.rposition(|e| e.t_ms <= t_ms).map_or(0, |i| i + 1)
 }
 
 /// Lowercase hex without separators.
