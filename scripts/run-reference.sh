@@ -2,7 +2,8 @@
 # The main job: installs the bundled reference server (Node socket.io 4.8.4, see
 # contract-apps/node-socketio), starts it on 127.0.0.1, waits until it answers, runs the
 # conformance runner against it, and stops it. Extra arguments go to `conformance run`
-# (e.g. --report junit=out/junit.xml, --run 'sio5/**').
+# (e.g. --report junit=out/junit.xml, --run 'sio5/**'). CONFORMANCE_BIN: the runner to use
+# instead of a debug build of this tree.
 #
 # Two servers: the cases on Engine.IO 3 (`--eio 3`: the eio3 suite and the v3 instances of
 # suites with an `eio` axis) need a server that accepts v3 clients (`ALLOW_EIO3=1`), while the
@@ -29,9 +30,14 @@ app=contract-apps/node-socketio
 echo "==> installing the reference server (npm ci)"
 (cd "$app" && npm ci --no-audit --no-fund --loglevel=error)
 
-echo "==> building the runner"
-cargo build -p sio-conformance -j2 --quiet
-runner=target/debug/conformance
+if [ -n "${CONFORMANCE_BIN:-}" ]; then
+  runner=$CONFORMANCE_BIN # e.g. an installed binary (scripts/install-check.sh)
+  echo "==> the runner: $runner"
+else
+  echo "==> building the runner"
+  cargo build -p sio-conformance -j2 --quiet
+  runner=target/debug/conformance
+fi
 
 # Without a selection of the caller's (`--suite`, `--run`, `--skip`, `--without`, `--profile`),
 # each way of reaching the servers must run every case instance of the suites (`conformance
