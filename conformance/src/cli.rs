@@ -21,7 +21,7 @@ pub mod exit {
 
 /// Conformance runner and codec tools for the Engine.IO / Socket.IO wire protocol.
 #[derive(Debug, Parser)]
-#[command(name = "conformance", version, about)]
+#[command(name = "conformance", version, long_version = crate::fixtures::long_version(), about)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -62,6 +62,9 @@ pub enum Command {
     /// official test, with the cases that check it and the mutants that prove those cases can
     /// fail (exit 1: an observable MUST without a case or a mutant).
     Coverage(crate::coverage::CoverageArgs),
+    /// The files built into this binary (suites, probes, spec catalogue, contract): list them,
+    /// or export them to edit and run with `--fixtures`.
+    Fixtures(crate::fixtures::FixturesArgs),
 }
 
 /// Options of `run`.
@@ -113,9 +116,9 @@ pub struct RunArgs {
 /// Which fixtures load and which of their cases run (`run`, `diff`).
 #[derive(Debug, Args)]
 pub struct SelectArgs {
-    /// Fixture directory.
-    #[arg(long, value_name = "DIR")]
-    pub fixtures: Option<std::path::PathBuf>,
+    /// The suites: the built-in ones unless `--fixtures` replaces them.
+    #[command(flatten)]
+    pub fixtures: crate::fixtures::FixtureArgs,
     /// Only these suites (comma-separated: eio4,sio5).
     #[arg(long, value_delimiter = ',')]
     pub suite: Vec<String>,
@@ -272,9 +275,9 @@ pub struct ExplainArgs {
     /// `.conformance/last-run.json`).
     #[arg(long, value_name = "REPORT.json")]
     pub from: Option<std::path::PathBuf>,
-    /// Fixture directory.
-    #[arg(long, value_name = "DIR")]
-    pub fixtures: Option<std::path::PathBuf>,
+    /// The suites the case is in.
+    #[command(flatten)]
+    pub fixtures: crate::fixtures::FixtureArgs,
 }
 
 /// Options of `record`.
@@ -321,7 +324,7 @@ pub struct ProbeArgs {
     /// The server under test and how to talk to it.
     #[command(flatten)]
     pub server: ServerArgs,
-    /// The probe cases (default: `fixtures/probe/capabilities.yaml` of this source tree).
+    /// The probe cases (default: the built-in `fixtures/probe/capabilities.yaml`).
     #[arg(long, value_name = "FILE")]
     pub probes: Option<std::path::PathBuf>,
     /// Write the profile (conformance.profile/v1) here; `run --profile` reads it.
@@ -332,9 +335,9 @@ pub struct ProbeArgs {
 /// Options of `list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Fixture directory.
-    #[arg(long, value_name = "DIR")]
-    pub fixtures: Option<std::path::PathBuf>,
+    /// The suites to list.
+    #[command(flatten)]
+    pub fixtures: crate::fixtures::FixtureArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
@@ -414,6 +417,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Lint(args) => return crate::lint::lint(args),
         Command::Mutants(args) => return crate::mutants::run(args),
         Command::Coverage(args) => return crate::coverage::coverage(args),
+        Command::Fixtures(args) => return crate::fixtures::fixtures(args),
     };
     match result {
         Ok(()) => exit::OK,

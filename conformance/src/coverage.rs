@@ -45,10 +45,10 @@ pub struct CoverageArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Fixture directory (the suites whose cases cover the statements).
-    #[arg(long, value_name = "DIR")]
-    pub fixtures: Option<PathBuf>,
-    /// Catalogue directory (default: `fixtures/spec` of this source tree).
+    /// The suites whose cases cover the statements.
+    #[command(flatten)]
+    pub fixtures: crate::fixtures::FixtureArgs,
+    /// Catalogue directory (default: the built-in `fixtures/spec`).
     #[arg(long, value_name = "DIR")]
     pub spec: Option<PathBuf>,
 }
@@ -188,6 +188,9 @@ pub struct Official {
     /// Where the titles come from.
     #[serde(default)]
     pub note: Option<String>,
+    /// The repository and commit the suites were ported from.
+    #[serde(default)]
+    pub source: Option<BTreeMap<String, String>>,
     /// One per official suite.
     pub suites: Vec<OfficialSuite>,
 }
@@ -223,11 +226,6 @@ pub struct OfficialTest {
     pub skipped: bool,
 }
 
-/// The catalogue directory: `--spec`, else `fixtures/spec`.
-fn spec_dir(explicit: Option<&PathBuf>) -> PathBuf {
-    crate::run_command::shipped(explicit, "spec")
-}
-
 /// Everything under `fixtures/spec`.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -248,21 +246,48 @@ pub fn load_spec(dir: &Path) -> Result<Spec, String> {
         .filter(|p| p.is_file() && p.extension().is_some_and(|ext| ext == "yaml"))
         .collect();
     files.sort();
+    let mut texts = Vec::new();
+    for file in files {
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        texts.push((file, text));
+    }
+    parse_spec(
+        texts
+            .iter()
+            .map(|(file, text)| (file.as_path(), text.as_str())),
+    )
+}
+
+/// The built-in catalogue (`fixtures/spec` of the source tree the binary was built from).
+///
+/// # Errors
+/// As [`load_spec`] (it cannot fail once the tests pass).
+pub fn builtin_spec() -> Result<Spec, String> {
+    parse_spec(crate::fixtures::yaml_in("fixtures/spec").map(|f| (Path::new(f.path), f.text)))
+}
+
+/// `--spec DIR`, else the built-in catalogue.
+fn spec_of(explicit: Option<&Path>) -> Result<Spec, String> {
+    explicit.map_or_else(builtin_spec, load_spec)
+}
+
+/// The catalogue of `(file, text)` pairs: every file with the catalogue schema, and
+/// `official.yaml`.
+fn parse_spec<'a>(files: impl IntoIterator<Item = (&'a Path, &'a str)>) -> Result<Spec, String> {
     let mut spec = Spec {
         catalogues: Vec::new(),
         official: None,
     };
-    for file in files {
-        let text =
-            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    for (file, text) in files {
         let at = |e: String| format!("{}: {e}", file.display());
         if file.file_name().is_some_and(|n| n == "official.yaml") {
             let official: Official =
-                crate::expected::parse_tagged(&text, OFFICIAL_SCHEMA, |o: &Official| &o.schema)
+                crate::expected::parse_tagged(text, OFFICIAL_SCHEMA, |o: &Official| &o.schema)
                     .map_err(at)?;
             spec.official = Some(official);
         } else {
-            let catalogue = parse_catalogue(&text).map_err(at)?;
+            let catalogue = parse_catalogue(text).map_err(at)?;
             if spec
                 .catalogues
                 .iter()
@@ -623,7 +648,7 @@ pub fn unproven(
     suites: &[Suite],
     kills: &BTreeMap<String, BTreeSet<String>>,
 ) -> Result<Vec<String>, String> {
-    let spec = load_spec(&spec_dir(None))?;
+    let spec = builtin_spec()?;
     Ok(unproven_in(&spec, &link(&spec.catalogues, suites), kills))
 }
 
@@ -672,11 +697,11 @@ pub fn unproven_in(
 
 /// `conformance coverage`.
 pub fn coverage(args: &CoverageArgs) -> u8 {
-    let suites = match crate::run_command::load_suites(args.fixtures.as_ref()) {
+    let suites = match crate::fixtures::load_suites(&args.fixtures) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let spec = match load_spec(&spec_dir(args.spec.as_ref())) {
+    let spec = match spec_of(args.spec.as_deref()) {
         Ok(spec) => spec,
         Err(e) => {
             eprintln!("error: {e}");

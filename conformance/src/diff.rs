@@ -260,7 +260,7 @@ pub fn diff(args: &DiffArgs) -> u8 {
             }
         }
     }
-    let suites = match run_command::load_suites(args.select.fixtures.as_ref()) {
+    let suites = match run_command::load_suites(&args.select.fixtures) {
         Ok(suites) => suites,
         Err(code) => return code,
     };

@@ -23,7 +23,7 @@ pub const LAST_RUN: &str = ".conformance/last-run.json";
 
 /// `conformance explain`.
 pub fn explain(args: &ExplainArgs) -> u8 {
-    let suites = match run_command::load_suites(args.fixtures.as_ref()) {
+    let suites = match run_command::load_suites(&args.fixtures) {
         Ok(suites) => suites,
         Err(code) => return code,
     };
@@ -100,30 +100,21 @@ fn describe(instance: &CaseInstance) -> String {
         }
     }
     out.push('\n');
-    out.push_str(&fixture_excerpt(&instance.file, instance.line));
+    out.push_str(&fixture_excerpt(&instance.source, instance.line));
     out
 }
 
-/// The case's lines of its fixture file: from its first line to the next case (or the end).
-fn fixture_excerpt(file: &Path, line: u64) -> String {
-    let Ok(text) = std::fs::read_to_string(file) else {
-        return format!("  ({} cannot be read)\n", file.display());
-    };
-    let start = usize::try_from(line.saturating_sub(1)).unwrap_or(0);
-    let lines: Vec<&str> = text.lines().collect();
-    let Some(first) = lines.get(start) else {
-        return String::new();
-    };
-    let indent = first.len() - first.trim_start().len();
-    let mut out = String::new();
-    for (i, text) in lines.iter().enumerate().skip(start) {
-        let next_item = text.len() - text.trim_start().len() <= indent && i > start;
-        if next_item && !text.trim().is_empty() && !text.trim_start().starts_with('#') {
-            break;
-        }
-        let _ = writeln!(out, "  {:>4} | {text}", i + 1);
+/// The case's lines of its fixture file, numbered.
+fn fixture_excerpt(source: &str, line: u64) -> String {
+    match crate::scenario::excerpt(source, line, usize::MAX) {
+        Ok(lines) => (line..)
+            .zip(lines)
+            .fold(String::new(), |mut out, (n, text)| {
+                let _ = writeln!(out, "  {n:>4} | {text}");
+                out
+            }),
+        Err(e) => format!("  ({e})\n"),
     }
-    out
 }
 
 /// The case of `id` in a JSON report, with the report's target.

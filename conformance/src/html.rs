@@ -13,7 +13,6 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher as _, Hasher as _};
-use std::path::{Path, PathBuf};
 
 use crate::engine::{CaseResult, Verdict};
 use crate::report::spec_url;
@@ -44,7 +43,7 @@ pub fn render(results: &[CaseResult], target: &str) -> String {
         results.len(),
         env!("CARGO_PKG_VERSION")
     );
-    run_section(&mut body, results, None, &mut Fixtures::default());
+    run_section(&mut body, results, None);
     page(&format!("conformance: {target}"), &body)
 }
 
@@ -132,9 +131,8 @@ pub fn render_matrix(runs: &[(String, Vec<CaseResult>)]) -> String {
         body.push_str("</tbody>\n");
     }
     body.push_str("</table></section>\n");
-    let mut fixtures = Fixtures::default();
     for (n, (target, results)) in runs.iter().enumerate() {
-        run_section(&mut body, results, Some((n + 1, target)), &mut fixtures);
+        run_section(&mut body, results, Some((n + 1, target)));
     }
     page(&format!("conformance: {} targets", runs.len()), &body)
 }
@@ -155,12 +153,7 @@ fn page(title: &str, body: &str) -> String {
 }
 
 /// One target's counts, filters and case table; `target` is `(n, url)` inside a matrix.
-fn run_section(
-    out: &mut String,
-    results: &[CaseResult],
-    target: Option<(usize, &str)>,
-    fixtures: &mut Fixtures,
-) {
+fn run_section(out: &mut String, results: &[CaseResult], target: Option<(usize, &str)>) {
     let prefix = target.map_or(String::new(), |(n, _)| format!("t{n}-"));
     match target {
         Some((n, url)) => {
@@ -199,7 +192,7 @@ fn run_section(
         out.push_str("</small></th></tr>\n");
         for result in group {
             row += 1;
-            case_row(out, result, &format!("{prefix}case-{row}"), fixtures);
+            case_row(out, result, &format!("{prefix}case-{row}"));
         }
         out.push_str("</tbody>\n");
     }
@@ -245,7 +238,7 @@ fn level(result: &CaseResult) -> String {
 }
 
 /// One case: its row, with the detail behind `<details>`.
-fn case_row(out: &mut String, result: &CaseResult, id: &str, fixtures: &mut Fixtures) {
+fn case_row(out: &mut String, result: &CaseResult, id: &str) {
     let i = &result.instance;
     let verdict = result.verdict;
     let _ = write!(
@@ -296,8 +289,11 @@ fn case_row(out: &mut String, result: &CaseResult, id: &str, fixtures: &mut Fixt
         );
         // The step that failed, unless it is the case itself (shown below anyway).
         let ran = !matches!(f.verdict, Verdict::Unsupported | Verdict::Skipped);
-        if let (true, Ok(lines)) = (ran && f.line != i.line, fixtures.block(&i.file, f.line, 12)) {
-            numbered(out, "fx-step", f.line, lines, &[]);
+        if let (true, Ok(lines)) = (
+            ran && f.line != i.line,
+            crate::scenario::excerpt(&i.source, f.line, 12),
+        ) {
+            numbered(out, "fx-step", f.line, &lines, &[]);
         }
         for (label, value) in [("expected", &f.expected), ("actual", &f.actual)] {
             if let Some(value) = value {
@@ -311,7 +307,7 @@ fn case_row(out: &mut String, result: &CaseResult, id: &str, fixtures: &mut Fixt
         out.push_str("</div>");
     }
     spec(out, result);
-    fixture(out, result, fixtures);
+    fixture(out, result);
     transcript(out, result);
     let time = if matches!(verdict, Verdict::Unsupported | Verdict::Skipped) {
         "—".to_owned()
@@ -356,14 +352,14 @@ fn spec(out: &mut String, result: &CaseResult) {
 }
 
 /// The case's lines of its fixture file, finding lines marked.
-fn fixture(out: &mut String, result: &CaseResult, fixtures: &mut Fixtures) {
+fn fixture(out: &mut String, result: &CaseResult) {
     let i = &result.instance;
     let file = esc(&i.file.display().to_string());
-    match fixtures.block(&i.file, i.line, MAX_FIXTURE_LINES) {
+    match crate::scenario::excerpt(&i.source, i.line, MAX_FIXTURE_LINES) {
         Ok(lines) => {
             let _ = write!(out, "<h4>Fixture <code>{file}:{}</code></h4>", i.line);
             let hits: Vec<u64> = result.findings.iter().map(|f| f.line).collect();
-            numbered(out, "fixture", i.line, lines, &hits);
+            numbered(out, "fixture", i.line, &lines, &hits);
         }
         Err(e) => {
             let _ = write!(
@@ -438,7 +434,7 @@ fn transcript(out: &mut String, result: &CaseResult) {
 }
 
 /// Fixture lines from line `first`, numbered, the lines in `hits` marked.
-fn numbered(out: &mut String, class: &str, first: u64, lines: &[String], hits: &[u64]) {
+fn numbered(out: &mut String, class: &str, first: u64, lines: &[&str], hits: &[u64]) {
     let _ = write!(out, "<pre class=\"{class}\">");
     for (n, text) in (first..).zip(lines) {
         let _ = write!(
@@ -506,45 +502,6 @@ fn url_encode(text: &str) -> String {
         }
     }
     out
-}
-
-/// Fixture files, each read once.
-#[derive(Default)]
-struct Fixtures(HashMap<PathBuf, Result<Vec<String>, String>>);
-
-impl Fixtures {
-    fn lines(&mut self, file: &Path) -> Result<&[String], String> {
-        self.0
-            .entry(file.to_owned())
-            .or_insert_with(|| {
-                std::fs::read_to_string(file)
-                    .map(|text| text.lines().map(str::to_owned).collect())
-                    .map_err(|e| format!("the file cannot be read ({e})"))
-            })
-            .as_deref()
-            .map_err(Clone::clone)
-    }
-
-    /// The YAML block starting at `line` (a case, a step), at most `max` lines: up to the
-    /// next line indented no deeper than the first (the next case or step, or a comment
-    /// between them), trailing blank lines dropped.
-    fn block(&mut self, file: &Path, line: u64, max: usize) -> Result<&[String], String> {
-        let lines = self.lines(file)?;
-        let start = usize::try_from(line).unwrap_or(usize::MAX).wrapping_sub(1);
-        let first = lines
-            .get(start)
-            .ok_or_else(|| format!("line {line} is past the end of the file"))?;
-        let indent = |l: &str| l.len() - l.trim_start().len();
-        let depth = indent(first);
-        let mut end = lines[start + 1..]
-            .iter()
-            .position(|l| !l.trim().is_empty() && indent(l) <= depth)
-            .map_or(lines.len(), |n| start + 1 + n);
-        while end > start + 1 && lines[end - 1].trim().is_empty() {
-            end -= 1;
-        }
-        Ok(&lines[start..end.min(start + max)])
-    }
 }
 
 const CSS: &str = r#"

@@ -1,61 +1,93 @@
-//! Conformance runner library: replays YAML fixtures against an Engine.IO / Socket.IO server.
+//! Conformance runner for Engine.IO / Socket.IO servers: replays the built-in YAML suites
+//! (the official suites ported, plus this project's) against a server and grades every case
+//! instance, PASS, NON-STRICT, FAIL, ERROR, UNSUPPORTED or SKIPPED, with the spec quote and
+//! the wire transcript when it is not PASS.
 //!
-//! The `conformance` binary is a thin layer over this crate ([`cli`]); integration tests and
-//! other tools can drive the same pieces directly:
-//!
-//! - [`scenario`] loads suites (typed YAML, every step with its `file:line`) and expands
-//!   cases over the Engine.IO and transport axes;
-//! - [`engine`] runs one case instance against a target and grades it;
-//! - [`probe`] finds a server's capabilities and writes the profile `run --profile` reads;
-//! - [`runner`] selects and schedules cases; [`report`] writes the console, JSON and JUnit
-//!   reports;
-//! - [`transport`] is the only I/O: HTTP/1.1, WebSocket and TLS with wire transcripts;
-//! - [`wire`] turns packets into the golden-vector JSON shape and back.
+//! Most users run the `conformance` binary (`conformance run --target URL`). This library is
+//! for Rust server authors who want the same verdicts inside `cargo test`: build a [`Runner`]
+//! (target, which cases, what the server lacks, deadlines, how to judge), `run()` it, and
+//! assert on the [`Report`].
 //!
 //! ```
-//! use sio_conformance::{run_command::load_options, scenario::parse_suite};
+//! use sio_conformance::{ContractServer, Runner, Verdict};
+//! use std::time::Duration;
 //!
-//! let suite = parse_suite(r##"
-//! schema: conformance.fixture/v1
-//! suite: demo
-//! defaults: {path: /socket.io/, transports: [polling, websocket]}
-//! cases:
-//!   - id: connect
-//!     title: CONNECT to the main namespace is accepted
-//!     spec: {anchor: "#connect", quote: "The server MUST answer with a CONNECT packet."}
-//!     steps:
-//!       - open: {conn: c}
-//!       - send: {conn: c, sio: {type: CONNECT}}
-//!       - expect: {conn: c, sio: {type: CONNECT, data: {sid: {$type: string}}}}
-//! "##, "demo.yaml".as_ref(), &load_options()).map_err(|e| e.to_string())?;
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Your server here; the built-in contract server stands in for it.
+//! let server = ContractServer::start().await?;
 //!
-//! let ids: Vec<_> = suite.instances.iter().map(|i| i.id.as_str()).collect();
-//! assert_eq!(ids, ["demo/connect[transport=polling]", "demo/connect[transport=websocket]"]);
-//! // Every step keeps its line: the `expect` is on line 12 of the text (line 1 is empty).
-//! assert_eq!(suite.instances[0].steps[2].line, 12);
-//! # Ok::<(), String>(())
+//! let report = Runner::new(server.url())
+//!     .only("sio5/connect/**")
+//!     .connect_timeout(Duration::from_secs(1))
+//!     .run()
+//!     .await?;
+//! report.assert_conforms(); // panics with the findings and transcripts otherwise
+//! assert_eq!(
+//!     report.verdict("sio5/connect/main-namespace[transport=websocket]"),
+//!     Some(Verdict::Pass)
+//! );
+//! assert!(report.summary().pass > 0);
+//! server.stop().await;
+//! # Ok(())
+//! # }
 //! ```
+//!
+//! The suites, probes and spec catalogue are built into the crate (see
+//! [`Runner::fixtures`] to run your own). Everything besides [`Runner`], [`Report`] and the
+//! types they use is internal to the `conformance` binary: hidden from these docs, public
+//! only for this crate's tests, and free to change in any release.
 
+mod api;
+#[doc(hidden)]
 pub mod baseline;
+#[doc(hidden)]
 pub mod cli;
+#[doc(hidden)]
 pub mod codec_commands;
+#[doc(hidden)]
 pub mod coverage;
+#[doc(hidden)]
 pub mod diff;
+#[doc(hidden)]
 pub mod engine;
+#[doc(hidden)]
 pub mod expected;
+#[doc(hidden)]
 pub mod explain;
+#[doc(hidden)]
 pub mod expr;
+#[doc(hidden)]
+pub mod fixtures;
+#[doc(hidden)]
 pub mod html;
+#[doc(hidden)]
 pub mod lint;
+#[doc(hidden)]
 pub mod matcher;
+#[doc(hidden)]
 pub mod mutants;
+#[doc(hidden)]
 pub mod preflight;
+#[doc(hidden)]
 pub mod probe;
+#[doc(hidden)]
 pub mod record;
+#[doc(hidden)]
 pub mod report;
+#[doc(hidden)]
 pub mod run_command;
+#[doc(hidden)]
 pub mod runner;
+#[doc(hidden)]
 pub mod scenario;
+#[doc(hidden)]
 pub mod server_process;
+#[doc(hidden)]
 pub mod transport;
+#[doc(hidden)]
 pub mod wire;
+
+pub use api::{Case, ContractServer, Error, Format, Report, Runner};
+pub use engine::{Finding, Verdict};
+pub use report::{Summary, Trace};

@@ -26,8 +26,8 @@ use crate::cli::exit;
 use crate::expr::Expr;
 use crate::matcher::Pattern;
 use crate::scenario::{
-    self, Action, EioType, FixtureError, HttpRequest, Inbound, Outbound, RequestBody,
-    ResponseExpect, SpecRef, Step, Suite, Target,
+    Action, EioType, FixtureError, HttpRequest, Inbound, Outbound, RequestBody, ResponseExpect,
+    SpecRef, Step, Suite, Target,
 };
 
 /// Options of `lint`.
@@ -127,23 +127,32 @@ impl fmt::Display for Finding {
 
 /// `conformance lint`.
 pub fn lint(args: &LintArgs) -> u8 {
-    let paths = if args.fixtures.is_empty() {
-        vec![crate::run_command::fixtures_dir(None)]
+    // Each path on its own (a probe suite and a conformance suite may share a name); by
+    // default the built-in suites and probes.
+    let loaded: Vec<Result<Vec<Suite>, FixtureError>> = if args.fixtures.is_empty() {
+        vec![
+            crate::fixtures::FixtureArgs::builtin().load(),
+            crate::fixtures::load_probes(None).map(|s| vec![s]),
+        ]
     } else {
-        args.fixtures.clone()
+        args.fixtures
+            .iter()
+            .map(|path| {
+                crate::fixtures::FixtureArgs {
+                    fixtures: vec![path.clone()],
+                    extra_fixtures: Vec::new(),
+                }
+                .load()
+            })
+            .collect()
     };
     let mut suites = Vec::new();
     let mut failed = false;
-    for path in &paths {
-        let loaded = if path.is_file() {
-            scenario::load_suite_with(path, &crate::run_command::load_options()).map(|s| vec![s])
-        } else {
-            scenario::load_dir_with(path, &crate::run_command::load_options())
-        };
-        match loaded {
+    for result in loaded {
+        match result {
             Ok(loaded) => suites.extend(loaded),
             Err(error) => {
-                report_load_error(&error);
+                crate::fixtures::print_errors(&error);
                 failed = true;
             }
         }
@@ -153,13 +162,7 @@ pub fn lint(args: &LintArgs) -> u8 {
     }
     let mut findings = Vec::new();
     for suite in &suites {
-        match std::fs::read_to_string(&suite.file) {
-            Ok(text) => findings.extend(lint_suite(suite, &text)),
-            Err(e) => {
-                eprintln!("error: {}: {e}", suite.file.display());
-                return exit::USAGE;
-            }
-        }
+        findings.extend(lint_suite(suite, &suite.source));
     }
     findings.sort();
     let cases: usize = suites.iter().map(|s| s.cases.len()).sum();
@@ -204,15 +207,6 @@ pub fn lint(args: &LintArgs) -> u8 {
         exit::OK
     } else {
         exit::FAILURES
-    }
-}
-
-fn report_load_error(error: &FixtureError) {
-    for diagnostic in &error.diagnostics {
-        eprintln!("error: {diagnostic}");
-        if let Some(snippet) = &diagnostic.snippet {
-            eprintln!("{snippet}");
-        }
     }
 }
 

@@ -11,7 +11,6 @@
 //! it is unsupported when the probe knows it and no instance does, with the first reason seen.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +18,7 @@ use crate::cli::{ProbeArgs, exit};
 use crate::engine::{CaseResult, RunSettings, Verdict};
 use crate::run_command;
 use crate::runner::{self, Selection};
-use crate::scenario::{self, Suite};
+use crate::scenario::Suite;
 
 /// The profile's schema tag.
 pub const SCHEMA: &str = "conformance.profile/v1";
@@ -99,19 +98,12 @@ impl Profile {
     }
 }
 
-/// The probe cases: `--probes`, else `fixtures/probe/capabilities.yaml` under the current
-/// directory, else the one of this source tree.
-fn probes_file(explicit: Option<&PathBuf>) -> PathBuf {
-    run_command::shipped(explicit, "probe/capabilities.yaml")
-}
-
 /// The capabilities that are a protocol revision or a transport, not a contract feature.
 const AXES: [&str; 4] = ["eio3", "eio4", "polling", "websocket"];
 
 /// `conformance probe`.
 pub fn probe(args: &ProbeArgs) -> u8 {
-    let file = probes_file(args.probes.as_ref());
-    let suite = match scenario::load_suite_with(&file, &run_command::load_options()) {
+    let suite = match crate::fixtures::load_probes(args.probes.as_deref()) {
         Ok(suite) => suite,
         Err(e) => {
             for diagnostic in &e.diagnostics {
@@ -259,8 +251,7 @@ mod tests {
     /// missing is the one of the instance on the revision the server has, whatever the order.
     #[test]
     fn a_missing_capability_is_explained_by_an_instance_the_server_could_run() {
-        let suite = scenario::load_suite_with(probes_file(None), &run_command::load_options())
-            .expect("the shipped probes load");
+        let suite = crate::fixtures::load_probes(None).expect("the built-in probes load");
         for order in [false, true] {
             let mut results = vec![
                 result(&suite, "probe/eio4[transport=polling]", Verdict::Pass, ""),

@@ -1,60 +1,16 @@
 //! `conformance run` and `conformance list`.
 
-use crate::baseline::Baseline;
+use crate::api::{Event, Plan, Runner};
 use crate::cli::{ListArgs, ListFormat, RunArgs, ServerArgs, exit};
 use crate::engine::{RunSettings, Verdict};
-use crate::expected::Expected;
 use crate::matcher::Captures;
-use crate::preflight;
-use crate::report::{self, Summary, Trace};
-use crate::runner::{self, Selection};
-use crate::scenario::{self, LoadOptions, Suite};
+use crate::report::{self, Trace};
+use crate::runner;
+use crate::scenario;
 use crate::server_process::{self, Readiness, ServerProcess};
-use crate::transport::target::Target;
 use std::{io::IsTerminal, path::PathBuf, sync::Arc, time::Duration};
 
-/// Variables the engine defines for every case (the loader's validator must know them).
-pub fn load_options() -> LoadOptions {
-    let mut options = LoadOptions::default();
-    options.builtins.push("connect_timeout".into());
-    options
-}
-
-/// The fixture directory: `--fixtures`, else `fixtures/conformance` under the current
-/// directory, else the one shipped in this source tree.
-pub(crate) fn fixtures_dir(explicit: Option<&PathBuf>) -> PathBuf {
-    shipped(explicit, "conformance")
-}
-
-/// `explicit`, else `fixtures/<relative>` under the current directory when it exists, else
-/// the one of this source tree.
-pub(crate) fn shipped(explicit: Option<&PathBuf>, relative: &str) -> PathBuf {
-    if let Some(path) = explicit {
-        return path.clone();
-    }
-    let local = PathBuf::from("fixtures").join(relative);
-    if local.exists() {
-        return local;
-    }
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures")).join(relative)
-}
-
-/// Loads the suites of `--fixtures` (or the default directory); errors are printed.
-///
-/// # Errors
-/// [`exit::USAGE`] when a fixture does not load.
-pub fn load_suites(explicit: Option<&PathBuf>) -> Result<Vec<Suite>, u8> {
-    let dir = fixtures_dir(explicit);
-    scenario::load_dir_with(&dir, &load_options()).map_err(|e| {
-        for diagnostic in &e.diagnostics {
-            eprintln!("error: {diagnostic}");
-            if let Some(snippet) = &diagnostic.snippet {
-                eprintln!("{snippet}");
-            }
-        }
-        exit::USAGE
-    })
-}
+pub use crate::fixtures::{load_options, load_suites};
 
 fn duration(flag: &str, text: &str) -> Result<Duration, u8> {
     crate::expr::Expr::parse(text)
@@ -68,7 +24,7 @@ fn duration(flag: &str, text: &str) -> Result<Duration, u8> {
 
 /// `conformance list`.
 pub fn list(args: &ListArgs) -> u8 {
-    let suites = match load_suites(args.fixtures.as_ref()) {
+    let suites = match load_suites(&args.fixtures) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -155,26 +111,63 @@ pub fn run(args: &RunArgs) -> u8 {
 }
 
 async fn run_async(args: &RunArgs) -> u8 {
-    let suites = match load_suites(args.select.fixtures.as_ref()) {
-        Ok(s) => s,
+    let mut runner = match runner(&args.server) {
+        Ok(runner) => runner
+            .select(
+                args.select.selection(std::iter::empty()),
+                args.select.fixtures.clone(),
+            )
+            .lost_after(args.lost_after)
+            .strict(args.strict),
         Err(code) => return code,
     };
-    let settings = match settings(&args.server) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    if let Some(file) = &args.profile {
+        runner = runner.profile(file);
+    }
+    if let Some(file) = &args.expect {
+        runner = runner.expect(file);
+    }
+    if let Some(file) = &args.known_failing {
+        runner = runner.known_failing(file);
+    }
     // Every input file is read before the server starts: a usage error costs nothing.
-    let inputs = match Inputs::read(args, &suites) {
-        Ok(inputs) => inputs,
+    let plan = match runner.plan() {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return e.exit_code();
+        }
+    };
+    let reports = match report_destinations(&args.report) {
+        Ok(reports) => reports,
         Err(code) => return code,
     };
     with_server(
         &args.server,
-        &settings,
-        execute(args, &suites, &settings, inputs),
+        &plan.settings,
+        execute(args, &runner, &plan, reports),
     )
     .await
     .unwrap_or_else(|code| code)
+}
+
+/// The library runner for the server options (target, headers, TLS, deadlines).
+pub(crate) fn runner(args: &ServerArgs) -> Result<Runner, u8> {
+    let client = &args.client;
+    let mut runner = Runner::new(&args.target)
+        .insecure(client.insecure)
+        .timeout(duration("timeout", &client.timeout)?)
+        .timing_slack(duration("timing-slack", &client.timing_slack)?)
+        .connect_timeout(duration("connect-timeout", &client.connect_timeout)?)
+        .max_case_duration(duration("max-case-duration", &client.max_case_duration)?)
+        .parallel(client.parallel);
+    for header in &client.headers {
+        runner = runner.header(header);
+    }
+    if let Some(file) = &client.ca_file {
+        runner = runner.ca_file(file);
+    }
+    Ok(runner)
 }
 
 /// Fails fast, with a clear message, when nothing listens at the target.
@@ -211,58 +204,34 @@ async fn start_server(
         })
 }
 
-/// What a run reads besides the fixtures: report destinations, the expected results or the
-/// baseline to judge by, and which cases to run.
-struct Inputs {
-    reports: Vec<(ReportKind, Option<PathBuf>)>,
-    expected: Option<Expected>,
-    baseline: Option<Baseline>,
-    selection: Selection,
-}
-
-impl Inputs {
-    fn read(args: &RunArgs, suites: &[Suite]) -> Result<Self, u8> {
-        let mut reports = Vec::new();
-        for spec in &args.report {
-            let (kind, path) = match spec.split_once('=') {
-                Some((kind, path)) => (kind, Some(PathBuf::from(path))),
-                None => (spec.as_str(), None),
-            };
-            let kind = match kind {
-                "json" => ReportKind::Json,
-                "junit" => ReportKind::Junit,
-                "html" => ReportKind::Html,
-                "tap" => ReportKind::Tap,
-                "github" => ReportKind::Github,
-                _ => {
-                    eprintln!(
-                        "error: --report {spec:?}: expected json=PATH, junit=PATH, html=PATH, tap=PATH, github or github=PATH"
-                    );
-                    return Err(exit::USAGE);
-                }
-            };
-            if path.is_none() && kind != ReportKind::Github {
-                eprintln!("error: --report {spec:?}: give a path, {spec}=PATH");
+/// The reports of `--report`: each kind with its path (`github` may go without one).
+fn report_destinations(specs: &[String]) -> Result<Vec<(ReportKind, Option<PathBuf>)>, u8> {
+    let mut reports = Vec::new();
+    for spec in specs {
+        let (kind, path) = match spec.split_once('=') {
+            Some((kind, path)) => (kind, Some(PathBuf::from(path))),
+            None => (spec.as_str(), None),
+        };
+        let kind = match kind {
+            "json" => ReportKind::Json,
+            "junit" => ReportKind::Junit,
+            "html" => ReportKind::Html,
+            "tap" => ReportKind::Tap,
+            "github" => ReportKind::Github,
+            _ => {
+                eprintln!(
+                    "error: --report {spec:?}: expected json=PATH, junit=PATH, html=PATH, tap=PATH, github or github=PATH"
+                );
                 return Err(exit::USAGE);
             }
-            reports.push((kind, path));
+        };
+        if path.is_none() && kind != ReportKind::Github {
+            eprintln!("error: --report {spec:?}: give a path, {spec}=PATH");
+            return Err(exit::USAGE);
         }
-        let expected = read_input("expect", args.expect.as_ref(), Expected::parse)?;
-        let baseline = read_input("known-failing", args.known_failing.as_ref(), |text| {
-            Baseline::parse(text, suites)
-        })?;
-        let profile = read_input("profile", args.profile.as_ref(), |text| {
-            crate::probe::Profile::parse(text)
-        })?;
-        Ok(Self {
-            reports,
-            expected,
-            baseline,
-            selection: args
-                .select
-                .selection(profile.into_iter().flat_map(|p| p.unsupported.into_keys())),
-        })
+        reports.push((kind, path));
     }
+    Ok(reports)
 }
 
 /// The report formats of `--report`.
@@ -288,31 +257,14 @@ fn write_report(path: &std::path::Path, text: &str, append: bool) -> Result<(), 
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Reads and parses the file given to `--flag`, if any; a usage error names the flag.
-fn read_input<T>(
-    flag: &str,
-    path: Option<&PathBuf>,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<Option<T>, u8> {
-    let Some(path) = path else { return Ok(None) };
-    std::fs::read_to_string(path)
-        .map_err(|e| e.to_string())
-        .and_then(|text| parse(&text))
-        .map(Some)
-        .map_err(|e| {
-            eprintln!("error: --{flag} {}: {e}", path.display());
-            exit::USAGE
-        })
-}
-
-/// The run itself, once the target is up.
-async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, inputs: Inputs) -> u8 {
-    let Inputs {
-        reports,
-        expected,
-        baseline,
-        selection,
-    } = inputs;
+/// The run itself, once the target is up: progress, the console report, the report files,
+/// the kept last run; the exit code.
+async fn execute(
+    args: &RunArgs,
+    runner: &Runner,
+    plan: &Plan,
+    reports: Vec<(ReportKind, Option<PathBuf>)>,
+) -> u8 {
     let control = Arc::new(runner::Control::new(args.lost_after));
     let max_run = match args.max_run_duration.as_deref() {
         Some(text) => match duration("max-run-duration", text) {
@@ -322,25 +274,7 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
         None => None,
     };
     let watcher = tokio::spawn(watch_stop(Arc::clone(&control), max_run));
-    let started = std::time::Instant::now();
-    // Nothing listens: no preflight, every case is ERROR with that reason, reports are written.
-    if let Err(e) = server_process::accepts_connections(&settings.target).await {
-        let reason = format!("target {} unreachable: {e}", args.server.target);
-        eprintln!("error: {reason}");
-        control.stop(runner::Stop::TargetLost(reason));
-    }
-    let attempts = preflight::attempts(runner::runnable(suites, &selection), settings);
-    if control.stopped().is_none()
-        && let Err(failed) = preflight::run(settings, &attempts, settings.timeout).await
-    {
-        let text = preflight::diagnose(&args.server.target, &failed);
-        eprint!("{text}");
-        let headline = text.lines().next().unwrap_or_default();
-        control.stop(runner::Stop::TargetLost(
-            headline.trim_start_matches("error: ").to_owned(),
-        ));
-    }
-    let total = suites.iter().map(|s| s.instances.len()).sum::<usize>();
+    let total = plan.suites.iter().map(|s| s.instances.len()).sum::<usize>();
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(total as u64);
         bar.set_style(
@@ -352,21 +286,17 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
     let heartbeat = bar
         .is_none()
         .then(|| tokio::spawn(heartbeat(Arc::clone(&control), HEARTBEAT)));
-    let progress = |result: &crate::engine::CaseResult| {
-        if let Some(bar) = &bar {
-            bar.inc(1);
-            bar.set_message(format!("{} {}", result.verdict, result.instance.id));
+    let events = |event: Event<'_>| match event {
+        Event::Unreachable(reason) => eprintln!("error: {reason}"),
+        Event::Preflight(text) => eprint!("{text}"),
+        Event::Finished(result) => {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+                bar.set_message(format!("{} {}", result.verdict, result.instance.id));
+            }
         }
     };
-    let results = runner::run_with(
-        suites,
-        &selection,
-        settings,
-        args.server.client.parallel,
-        &progress,
-        &control,
-    )
-    .await;
+    let report = runner.execute(plan, &control, &events).await;
     watcher.abort();
     if let Some(heartbeat) = heartbeat {
         heartbeat.abort();
@@ -374,36 +304,33 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let stop = control.stopped();
-    let interrupted = match &stop {
-        Some(runner::Stop::Interrupted(reason)) => Some(reason.clone()),
-        _ => None,
-    };
-    print!(
-        "{}",
-        report::console(&results, args.trace, started.elapsed())
-    );
-    match &stop {
-        Some(runner::Stop::Interrupted(reason)) => {
+    let results = report.results();
+    let interrupted = report.interrupted();
+    print!("{}", report::console(results, args.trace, report.elapsed()));
+    match interrupted {
+        Some(reason) => {
             let not_run = results
                 .iter()
                 .filter(|r| r.verdict == Verdict::Error && r.duration.is_zero())
                 .count();
             println!("INTERRUPTED: {reason}; {not_run} cases did not run or finish");
         }
-        Some(runner::Stop::TargetLost(reason)) => println!("STOPPED: {reason}"),
-        None => {}
+        None => {
+            if let Some(reason) = report.stopped() {
+                println!("STOPPED: {reason}");
+            }
+        }
     }
+    let target = report.target();
     for (kind, path) in &reports {
-        let target = &args.server.target;
         let text = match kind {
-            ReportKind::Json => Ok(report::json(&results, target, args.trace)),
-            ReportKind::Junit => report::junit(&results),
-            ReportKind::Html => Ok(crate::html::render(&results, target)),
-            ReportKind::Tap => Ok(report::tap(&results)),
+            ReportKind::Json => Ok(report::json(results, target, args.trace)),
+            ReportKind::Junit => report::junit(results),
+            ReportKind::Html => Ok(crate::html::render(results, target)),
+            ReportKind::Tap => Ok(report::tap(results)),
             ReportKind::Github => {
-                print!("{}", report::github_annotations(&results));
-                Ok(report::github_summary(&results, target))
+                print!("{}", report::github_annotations(results));
+                Ok(report::github_summary(results, target))
             }
         };
         // `--report github` alone appends its summary to the job summary, when there is one.
@@ -411,7 +338,7 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
             .clone()
             .map(|p| (p, false))
             .or_else(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(|p| (PathBuf::from(p), true)));
-        let text = text.map(|text| match &interrupted {
+        let text = text.map(|text| match interrupted {
             Some(reason) => mark_interrupted(*kind, &text, reason),
             None => text,
         });
@@ -430,10 +357,10 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|()| {
-            let text = report::json(&results, &args.server.target, Trace::All);
+            let text = report::json(results, target, Trace::All);
             std::fs::write(
                 last,
-                match &interrupted {
+                match interrupted {
                     Some(reason) => mark_interrupted(ReportKind::Json, &text, reason),
                     None => text,
                 },
@@ -446,41 +373,19 @@ async fn execute(args: &RunArgs, suites: &[Suite], settings: &RunSettings, input
         );
     }
     if let Some(dir) = &args.artifacts
-        && let Err(e) = report::write_transcripts(&results, args.trace, dir)
+        && let Err(e) = report::write_transcripts(results, args.trace, dir)
     {
         eprintln!("error: writing transcripts to {}: {e}", dir.display());
         return exit::HARNESS;
     }
-    let summary = Summary::of(&results);
-    if interrupted.is_some() {
-        exit::INTERRUPTED
-    } else if summary.error > 0 {
-        exit::HARNESS
-    } else if let Some(expected) = expected {
-        let problems = expected.compare(&results);
-        let file = args.expect.as_deref().unwrap_or(std::path::Path::new("-"));
-        for problem in &problems {
-            println!("UNEXPECTED  {problem}");
+    let code = report.exit_code();
+    // The judgement is printed when it decides the exit code.
+    if code != exit::INTERRUPTED && code != exit::HARNESS {
+        for line in report.judgement() {
+            println!("{line}");
         }
-        println!(
-            "expected results ({}, {}): {} differences",
-            file.display(),
-            expected.server,
-            problems.len()
-        );
-        if problems.is_empty() {
-            exit::OK
-        } else {
-            exit::FAILURES
-        }
-    } else if let Some(baseline) = baseline {
-        judge_baseline(&baseline, &results, args)
-    } else if summary.fail > 0 || (args.strict && summary.non_strict > 0) {
-        exit::FAILURES
-    } else {
-        let _ = Verdict::Pass;
-        exit::OK
     }
+    code
 }
 
 /// How often a run without a terminal says where it is.
@@ -562,74 +467,10 @@ fn mark_interrupted(kind: ReportKind, text: &str, reason: &str) -> String {
     }
 }
 
-/// Prints what a `--known-failing` baseline says about the results; the exit code.
-fn judge_baseline(
-    baseline: &Baseline,
-    results: &[crate::engine::CaseResult],
-    args: &RunArgs,
-) -> u8 {
-    let outcome = baseline.judge(results, args.strict, crate::baseline::today());
-    for id in &outcome.new_failures {
-        println!("NEW FAILURE {id}: not in the baseline");
-    }
-    for &index in &outcome.expired {
-        let entry = &baseline.entries[index];
-        println!(
-            "EXPIRED     `{}` (expires {}): {}",
-            entry.case,
-            entry.expires.as_deref().unwrap_or_default(),
-            entry.reason
-        );
-    }
-    for &index in &outcome.stale {
-        let entry = &baseline.entries[index];
-        println!(
-            "STALE       `{}`: every case it matches passes now; remove the entry ({})",
-            entry.case, entry.reason
-        );
-    }
-    let file = args
-        .known_failing
-        .as_deref()
-        .unwrap_or(std::path::Path::new("-"));
-    println!(
-        "known failing ({}): {} known, {} new failures, {} expired, {} stale",
-        file.display(),
-        outcome.known.len(),
-        outcome.new_failures.len(),
-        outcome.expired.len(),
-        outcome.stale.len()
-    );
-    if !outcome.new_failures.is_empty() || !outcome.expired.is_empty() {
-        exit::FAILURES
-    } else if !outcome.stale.is_empty() {
-        exit::STALE_BASELINE
-    } else {
-        exit::OK
-    }
-}
-
+/// The engine settings of the server options; errors are printed.
 pub(crate) fn settings(args: &ServerArgs) -> Result<RunSettings, u8> {
-    // Parse with a sentinel default path to learn whether the user gave one.
-    let mut target = Target::parse(&args.target, "/").map_err(|e| {
-        eprintln!("error: --target {:?}: {e}", args.target);
-        exit::USAGE
-    })?;
-    let explicit_path = target.path != "/";
-    for header in &args.client.headers {
-        target.add_header_arg(header).map_err(|e| {
-            eprintln!("error: --header {header:?}: {e}");
-            exit::USAGE
-        })?;
-    }
-    target.insecure = args.client.insecure;
-    target.ca_file.clone_from(&args.client.ca_file);
-    Ok(RunSettings {
-        target,
-        explicit_path,
-        timeout: duration("timeout", &args.client.timeout)?,
-        slack: duration("timing-slack", &args.client.timing_slack)?,
-        connect_timeout: duration("connect-timeout", &args.client.connect_timeout)?,
-        max_case_duration: duration("max-case-duration", &args.client.max_case_duration)?,
+    runner(args)?.settings().map_err(|e| {
+        eprintln!("error: {e}");
+        e.exit_code()
     })
 }

@@ -100,6 +100,7 @@ fn results() -> Vec<CaseResult> {
         None,
     );
     results[2].instance.file = dir.join("gone.yaml");
+    results[2].instance.source = std::sync::Arc::from("# emptied since\n");
     results
 }
 
@@ -186,9 +187,9 @@ fn detail_has_findings_spec_fixture_and_transcript() {
     )));
     assert!(!html.contains("<span class=\"ln\">11</span>  # ---- between cases"));
     assert!(html.contains("<span class=\"ln\">12</span>  - id: polling</span>"));
-    // A fixture that cannot be read says so.
+    // A case whose lines are not in its fixture's text says so.
     assert!(html.contains("gone.yaml:"), "{html}");
-    assert!(html.contains("the file cannot be read"));
+    assert!(html.contains("past the end of the file"));
     // A polling body is one packet per line; binary is hex.
     assert!(html.contains(
         "<div class=\"pkt\">4first</div><div class=\"pkt\">4second</div><div class=\"pkt\">4third</div>"

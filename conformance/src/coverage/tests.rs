@@ -233,7 +233,7 @@ fn catalogue_checks() {
 
 #[test]
 fn the_shipped_catalogue_loads_and_links() {
-    let spec = load_spec(&spec_dir(None)).unwrap();
+    let spec = builtin_spec().unwrap();
     assert_eq!(
         spec.catalogues
             .iter()
@@ -241,7 +241,7 @@ fn the_shipped_catalogue_loads_and_links() {
             .collect::<Vec<_>>(),
         ["eio3", "eio4", "sio4", "sio5"]
     );
-    let suites = crate::run_command::load_suites(None).unwrap();
+    let suites = crate::fixtures::load_suites(&crate::fixtures::FixtureArgs::builtin()).unwrap();
     let coverage = link(&spec.catalogues, &suites);
     assert_eq!(errors(&spec, &coverage), Vec::<String>::new());
 }

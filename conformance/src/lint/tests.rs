@@ -2,6 +2,7 @@
 //! are lint-clean; the command's exit codes.
 
 use super::*;
+use crate::scenario;
 
 const HEADER: &str = r#"schema: conformance.fixture/v1
 suite: t
@@ -534,19 +535,17 @@ fn cases_and_anchors_without_their_sentence() {
 // ------------------------------------------------------------------ the committed fixtures
 
 #[test]
-fn the_committed_fixtures_are_lint_clean() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+fn the_built_in_fixtures_are_lint_clean() {
+    let mut suites = crate::fixtures::FixtureArgs::builtin()
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    suites.push(crate::fixtures::load_probes(None).unwrap_or_else(|e| panic!("{e}")));
     let mut linted = 0;
-    for dir in ["conformance", "probe"] {
-        let suites = scenario::load_dir_with(root.join(dir), &crate::run_command::load_options())
-            .unwrap_or_else(|e| panic!("{e}"));
-        for suite in &suites {
-            let text = std::fs::read_to_string(&suite.file).expect("readable");
-            let findings = lint_suite(suite, &text);
-            let lines: Vec<String> = findings.iter().map(ToString::to_string).collect();
-            assert!(findings.is_empty(), "{}", lines.join("\n"));
-            linted += suite.cases.len();
-        }
+    for suite in &suites {
+        let findings = lint_suite(suite, &suite.source);
+        let lines: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        assert!(findings.is_empty(), "{}", lines.join("\n"));
+        linted += suite.cases.len();
     }
     assert!(linted > 100, "only {linted} cases linted");
 }

@@ -12,9 +12,8 @@ use super::{Mutant, Settings, Severity, server};
 use crate::cli::exit;
 use crate::engine::{RunSettings, Verdict};
 use crate::matcher::Captures;
-use crate::run_command::load_options;
 use crate::runner::{self, Selection};
-use crate::scenario::{self, Suite};
+use crate::scenario::Suite;
 use crate::transport::target::Target;
 use clap::Args;
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,9 +41,9 @@ pub struct MatrixArgs {
     /// Only these mutants (repeatable; default: all; `none`, the clean server, always runs).
     #[arg(long = "mutant", value_name = "NAME", value_parser = super::parse_mutant)]
     pub mutants: Vec<Mutant>,
-    /// Fixture directory (default: the suites of this source tree).
-    #[arg(long, value_name = "DIR")]
-    pub fixtures: Option<PathBuf>,
+    /// The suites whose cases meet the mutants.
+    #[command(flatten)]
+    pub fixtures: crate::fixtures::FixtureArgs,
     /// Default deadline of a step (the servers' timers are 300/200 ms, so short is enough).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -121,20 +120,9 @@ impl Outcome {
 
 /// `conformance mutants matrix`.
 pub fn matrix(args: &MatrixArgs) -> u8 {
-    let dir = args.fixtures.clone().unwrap_or_else(|| {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fixtures/conformance"
-        ))
-    });
-    let suites = match scenario::load_dir_with(&dir, &load_options()) {
+    let suites = match crate::fixtures::load_suites(&args.fixtures) {
         Ok(suites) => Arc::new(suites),
-        Err(e) => {
-            for diagnostic in &e.diagnostics {
-                eprintln!("error: {diagnostic}");
-            }
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let started = Instant::now();
     // The clean server always runs first; `--mutant none` only asks for it.

@@ -1,6 +1,7 @@
 //! `use:` inlining and expansion over the Engine.IO and transport axes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::error::Sink;
 use super::model::{Action, Case, CaseInstance, Fragment, Step, Suite, Transport};
@@ -195,6 +196,7 @@ pub(super) fn instances(
             step_timeout: suite.defaults.step_timeout.clone(),
             steps,
             file: suite.file.clone(),
+            source: Arc::clone(&suite.source),
             line: case.line,
         };
         if !has_open(&base.steps) {

@@ -20,6 +20,7 @@ mod validate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use error::{Diagnostic, FixtureError};
 pub use model::{
@@ -98,7 +99,14 @@ pub fn load_dir_with(
     dir: impl AsRef<Path>,
     options: &LoadOptions,
 ) -> Result<Vec<Suite>, FixtureError> {
-    let dir = dir.as_ref();
+    load_all([], &yaml_files(dir.as_ref())?, options)
+}
+
+/// The `*.yaml` files of `dir` (not recursive), sorted by name.
+///
+/// # Errors
+/// [`FixtureError`] when the directory cannot be read.
+pub fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, FixtureError> {
     let read_error = |err: std::io::Error| {
         FixtureError::single(dir, 0, 0, format!("cannot read fixture directory: {err}"))
     };
@@ -110,16 +118,65 @@ pub fn load_dir_with(
         }
     }
     files.sort();
+    Ok(files)
+}
 
+/// Loads suites: `texts` first (already in memory: the built-in ones), then `files` read from
+/// disk; see [`load_texts`].
+///
+/// # Errors
+/// [`FixtureError`] with the problems of every file (one that cannot be read included), and
+/// suite names used twice.
+pub fn load_all<'a>(
+    texts: impl IntoIterator<Item = (&'a Path, &'a str)>,
+    files: &[PathBuf],
+    options: &LoadOptions,
+) -> Result<Vec<Suite>, FixtureError> {
+    let mut read = Vec::new();
+    let mut diagnostics = Vec::new();
+    for file in files {
+        match std::fs::read_to_string(file) {
+            Ok(text) => read.push((file.as_path(), text)),
+            Err(err) => diagnostics.extend(
+                FixtureError::single(file, 0, 0, format!("cannot read fixture: {err}")).diagnostics,
+            ),
+        }
+    }
+    let mut all: Vec<(&Path, &str)> = Vec::new();
+    for (file, text) in texts {
+        all.push((file, text));
+    }
+    for (file, text) in &read {
+        all.push((file, text));
+    }
+    match load_texts(all, options) {
+        Ok(suites) if diagnostics.is_empty() => Ok(suites),
+        Ok(_) => Err(FixtureError { diagnostics }),
+        Err(err) => {
+            diagnostics.extend(err.diagnostics);
+            Err(FixtureError { diagnostics })
+        }
+    }
+}
+
+/// Loads suites from `(file, text)` pairs in the order given (the built-in suites, files read
+/// elsewhere): every file is parsed, and a suite name may be defined once.
+///
+/// # Errors
+/// [`FixtureError`] with the problems of every file, and suite names used twice.
+pub fn load_texts<'a>(
+    files: impl IntoIterator<Item = (&'a Path, &'a str)>,
+    options: &LoadOptions,
+) -> Result<Vec<Suite>, FixtureError> {
     let mut suites = Vec::new();
     let mut diagnostics = Vec::new();
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for file in files {
-        match load_suite_with(&file, options) {
+    for (file, text) in files {
+        match parse_suite(text, file, options) {
             Ok(suite) => {
                 if let Some(first) = names.get(&suite.suite) {
                     diagnostics.push(Diagnostic {
-                        file: file.clone(),
+                        file: file.to_owned(),
                         line: suite.line,
                         column: 0,
                         message: format!(
@@ -130,7 +187,7 @@ pub fn load_dir_with(
                         snippet: None,
                     });
                 } else {
-                    names.insert(suite.suite.clone(), file.clone());
+                    names.insert(suite.suite.clone(), file.to_owned());
                 }
                 suites.push(suite);
             }
@@ -293,6 +350,7 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
 
     let mut suite = Suite {
         file: file.to_owned(),
+        source: Arc::from(text),
         line: suite_line,
         suite: raw.suite.value,
         title: raw.title,
@@ -342,6 +400,30 @@ pub fn parse_suite(text: &str, file: &Path, options: &LoadOptions) -> Result<Sui
     suite.cases = cases;
     suite.instances = instances;
     sink.finish(suite)
+}
+
+/// The YAML block of `source` starting at `line` (a case, a step), at most `max` lines: up to
+/// the next line indented no deeper than the first (the next case or step, or a comment
+/// between them), trailing blank lines dropped.
+///
+/// # Errors
+/// `line` is past the end of `source`.
+pub fn excerpt(source: &str, line: u64, max: usize) -> Result<Vec<&str>, String> {
+    let lines: Vec<&str> = source.lines().collect();
+    let start = usize::try_from(line).unwrap_or(usize::MAX).wrapping_sub(1);
+    let first = lines
+        .get(start)
+        .ok_or_else(|| format!("line {line} is past the end of the file"))?;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let depth = indent(first);
+    let mut end = lines[start + 1..]
+        .iter()
+        .position(|l| !l.trim().is_empty() && indent(l) <= depth)
+        .map_or(lines.len(), |n| start + 1 + n);
+    while end > start + 1 && lines[end - 1].trim().is_empty() {
+        end -= 1;
+    }
+    Ok(lines[start..end.min(start + max)].to_vec())
 }
 
 /// Visits every step of `steps`, children of `repeat` and `unordered` included, in order.

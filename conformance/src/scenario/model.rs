@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -15,8 +16,12 @@ pub const SCHEMA: &str = "conformance.fixture/v1";
 /// One fixture file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Suite {
-    /// The file it was loaded from.
+    /// The file it was loaded from: its name in this repository for a built-in suite
+    /// (`fixtures/conformance/sio5.yaml`), else the path it was read from.
     pub file: PathBuf,
+    /// The file's text, as parsed (excerpts in reports and `explain` come from it, so they show
+    /// what ran even when the file changed since).
+    pub source: Arc<str>,
     /// Line of the `suite:` key's value.
     pub line: u64,
     /// Case id prefix (`eio4`).
@@ -143,8 +148,10 @@ pub struct CaseInstance {
     pub step_timeout: Option<Expr>,
     /// Steps with every `use:` inlined (no [`Action::Use`] remains).
     pub steps: Vec<Step>,
-    /// Fixture file.
+    /// Fixture file (see [`Suite::file`]).
     pub file: PathBuf,
+    /// The fixture file's text ([`Suite::source`]).
+    pub source: Arc<str>,
     /// Line where the case starts.
     pub line: u64,
 }

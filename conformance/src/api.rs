@@ -1,0 +1,745 @@
+//! The library's entry point: [`Runner`] (what to run against which server) and [`Report`]
+//! (what happened). `conformance run` is a layer over it that adds printing, report files,
+//! signals and `--exec`.
+
+use crate::baseline::{self, Baseline};
+use crate::engine::{CaseResult, Finding, RunSettings, Verdict};
+use crate::expected::Expected;
+use crate::fixtures::FixtureArgs;
+use crate::report::{self, Summary, Trace};
+use crate::runner::{self, Control, Selection, Stop};
+use crate::scenario::Suite;
+use crate::transport::target::Target;
+use crate::{preflight, server_process};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A conformance run to make: the server, which cases, how to talk to it, how to judge.
+///
+/// Every setting has the default of the matching `conformance run` option; [`Runner::run`]
+/// runs the built-in suites against the target and returns the [`Report`].
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), sio_conformance::Error> {
+/// use std::time::Duration;
+///
+/// let report = sio_conformance::Runner::new("http://127.0.0.1:3000/socket.io/")
+///     .suites(["sio5"])
+///     .without(["eio3"])
+///     .timeout(Duration::from_secs(2))
+///     .run()
+///     .await?;
+/// report.assert_conforms();
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Runner {
+    target: String,
+    headers: Vec<String>,
+    insecure: bool,
+    ca_file: Option<PathBuf>,
+    timeout: Duration,
+    slack: Duration,
+    connect_timeout: Duration,
+    max_case_duration: Duration,
+    parallel: usize,
+    lost_after: usize,
+    fixtures: FixtureArgs,
+    selection: Selection,
+    profile: Option<PathBuf>,
+    strict: bool,
+    expected: Option<PathBuf>,
+    known_failing: Option<PathBuf>,
+}
+
+impl Runner {
+    /// A run of every built-in case against `target` (`http://host:port`, `https://…`;
+    /// with a path, such as `/socket.io/`, that path replaces the suites' own).
+    #[must_use]
+    pub fn new(target: impl Into<String>) -> Self {
+        Self {
+            target: target.into(),
+            headers: Vec::new(),
+            insecure: false,
+            ca_file: None,
+            timeout: Duration::from_secs(5),
+            slack: Duration::from_millis(150),
+            connect_timeout: Duration::from_secs(45),
+            max_case_duration: Duration::from_secs(120),
+            parallel: 4,
+            lost_after: 3,
+            fixtures: FixtureArgs::default(),
+            selection: Selection::default(),
+            profile: None,
+            strict: false,
+            expected: None,
+            known_failing: None,
+        }
+    }
+
+    /// Only these suites (`eio4`, `sio5`, …; all when never called).
+    #[must_use]
+    pub fn suites<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.selection
+            .suites
+            .extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Only the instances on these Engine.IO revisions (3, 4).
+    #[must_use]
+    pub fn eio(mut self, revisions: impl IntoIterator<Item = u8>) -> Self {
+        self.selection.eio.extend(revisions);
+        self
+    }
+
+    /// Only the cases whose id matches this glob (`*` within a segment, `**` across); may be
+    /// called again to add patterns.
+    #[must_use]
+    pub fn only(mut self, glob: impl Into<String>) -> Self {
+        self.selection.run.push(glob.into());
+        self
+    }
+
+    /// Skips the cases whose id matches this glob.
+    #[must_use]
+    pub fn skip(mut self, glob: impl Into<String>) -> Self {
+        self.selection.skip.push(glob.into());
+        self
+    }
+
+    /// The server lacks these capabilities (`eio3`, `rooms`, …): the cases that need them
+    /// are UNSUPPORTED.
+    #[must_use]
+    pub fn without<S: Into<String>>(mut self, capabilities: impl IntoIterator<Item = S>) -> Self {
+        self.selection
+            .without
+            .extend(capabilities.into_iter().map(Into::into));
+        self
+    }
+
+    /// A profile written by `conformance probe`: its unsupported capabilities count as
+    /// [`Runner::without`].
+    #[must_use]
+    pub fn profile(mut self, file: impl Into<PathBuf>) -> Self {
+        self.profile = Some(file.into());
+        self
+    }
+
+    /// Runs the suites of this directory (or file) instead of the built-in ones; may be
+    /// called again to add more.
+    #[must_use]
+    pub fn fixtures(mut self, path: impl Into<PathBuf>) -> Self {
+        self.fixtures.fixtures.push(path.into());
+        self
+    }
+
+    /// Runs the suites of this directory (or file) besides the built-in ones.
+    #[must_use]
+    pub fn extra_fixtures(mut self, path: impl Into<PathBuf>) -> Self {
+        self.fixtures.extra_fixtures.push(path.into());
+        self
+    }
+
+    /// An extra request header, `Name: value`.
+    #[must_use]
+    pub fn header(mut self, header: impl Into<String>) -> Self {
+        self.headers.push(header.into());
+        self
+    }
+
+    /// Accepts any TLS certificate.
+    #[must_use]
+    pub fn insecure(mut self, insecure: bool) -> Self {
+        self.insecure = insecure;
+        self
+    }
+
+    /// Trusts the certificates of this PEM file besides the web PKI roots.
+    #[must_use]
+    pub fn ca_file(mut self, pem: impl Into<PathBuf>) -> Self {
+        self.ca_file = Some(pem.into());
+        self
+    }
+
+    /// The default deadline of a step (5 s).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The tolerance added to every timing window (150 ms).
+    #[must_use]
+    pub fn timing_slack(mut self, slack: Duration) -> Self {
+        self.slack = slack;
+        self
+    }
+
+    /// The longest the server may take to give up on a client that never joins a namespace
+    /// (45 s, the reference's default).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest one case may run (120 s).
+    #[must_use]
+    pub fn max_case_duration(mut self, limit: Duration) -> Self {
+        self.max_case_duration = limit;
+        self
+    }
+
+    /// Cases run at once (4; timing-sensitive cases always run alone).
+    #[must_use]
+    pub fn parallel(mut self, cases: usize) -> Self {
+        self.parallel = cases.max(1);
+        self
+    }
+
+    /// After this many cases in a row got no response at all, the rest are ERROR (3; 0:
+    /// never).
+    #[must_use]
+    pub fn lost_after(mut self, cases: usize) -> Self {
+        self.lost_after = cases;
+        self
+    }
+
+    /// Counts NON-STRICT as a failure in [`Report::exit_code`].
+    #[must_use]
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Judges the run by the server's known deviations (`conformance.expected/v1`): it
+    /// conforms when the verdicts are exactly those.
+    #[must_use]
+    pub fn expect(mut self, file: impl Into<PathBuf>) -> Self {
+        self.expected = Some(file.into());
+        self.known_failing = None;
+        self
+    }
+
+    /// Judges the run by a baseline of accepted failures (`conformance.known-failing/v1`):
+    /// only other failures, and expired entries, fail it.
+    #[must_use]
+    pub fn known_failing(mut self, file: impl Into<PathBuf>) -> Self {
+        self.known_failing = Some(file.into());
+        self.expected = None;
+        self
+    }
+
+    /// The selection and suites of the command-line options (`conformance run`).
+    #[must_use]
+    pub(crate) fn select(mut self, selection: Selection, fixtures: FixtureArgs) -> Self {
+        self.selection = selection;
+        self.fixtures = fixtures;
+        self
+    }
+
+    /// Runs the cases and grades them.
+    ///
+    /// # Errors
+    /// [`Error`] before any case runs: a fixture or input file that does not load, a target
+    /// URL or header that does not parse. A server that is down or misbehaves is not an
+    /// error: its cases are ERROR or FAIL in the [`Report`].
+    pub async fn run(&self) -> Result<Report, Error> {
+        let plan = self.plan()?;
+        let control = Arc::new(Control::new(self.lost_after));
+        Ok(self.execute(&plan, &control, &|_| {}).await)
+    }
+
+    /// Everything a run needs, read and checked before the server is touched.
+    pub(crate) fn plan(&self) -> Result<Plan, Error> {
+        let suites = self
+            .fixtures
+            .load()
+            .map_err(|e| Error::usage(crate::fixtures::describe(&e)))?;
+        let settings = self.settings()?;
+        let read = |flag: &str, path: &Path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::usage(format!("--{flag} {}: {e}", path.display())))
+        };
+        let mut selection = self.selection.clone();
+        if let Some(path) = &self.profile {
+            let profile = crate::probe::Profile::parse(&read("profile", path)?)
+                .map_err(|e| Error::usage(format!("--profile {}: {e}", path.display())))?;
+            selection.without.extend(profile.unsupported.into_keys());
+        }
+        let judge = match (&self.expected, &self.known_failing) {
+            (Some(path), _) => Judge::Expected(
+                Expected::parse(&read("expect", path)?)
+                    .map_err(|e| Error::usage(format!("--expect {}: {e}", path.display())))?,
+                path.clone(),
+            ),
+            (None, Some(path)) => Judge::Baseline(
+                Baseline::parse(&read("known-failing", path)?, &suites).map_err(|e| {
+                    Error::usage(format!("--known-failing {}: {e}", path.display()))
+                })?,
+                path.clone(),
+            ),
+            (None, None) => Judge::Verdicts,
+        };
+        Ok(Plan {
+            suites,
+            settings,
+            selection,
+            judge,
+        })
+    }
+
+    /// The settings the engine runs with.
+    pub(crate) fn settings(&self) -> Result<RunSettings, Error> {
+        // Parse with a sentinel default path to learn whether the user gave one.
+        let mut target = Target::parse(&self.target, "/")
+            .map_err(|e| Error::usage(format!("--target {:?}: {e}", self.target)))?;
+        let explicit_path = target.path != "/";
+        for header in &self.headers {
+            target
+                .add_header_arg(header)
+                .map_err(|e| Error::usage(format!("--header {header:?}: {e}")))?;
+        }
+        target.insecure = self.insecure;
+        target.ca_file.clone_from(&self.ca_file);
+        Ok(RunSettings {
+            target,
+            explicit_path,
+            timeout: self.timeout,
+            slack: self.slack,
+            connect_timeout: self.connect_timeout,
+            max_case_duration: self.max_case_duration,
+        })
+    }
+
+    /// Runs `plan` under `control` (which a caller may stop), telling `events` what happens.
+    pub(crate) async fn execute(
+        &self,
+        plan: &Plan,
+        control: &Arc<Control>,
+        events: &(dyn Fn(Event<'_>) + Sync),
+    ) -> Report {
+        let started = Instant::now();
+        let settings = &plan.settings;
+        // Nothing listens: no preflight, every case is ERROR with that reason.
+        if let Err(e) = server_process::accepts_connections(&settings.target).await {
+            let reason = format!("target {} unreachable: {e}", self.target);
+            events(Event::Unreachable(&reason));
+            control.stop(Stop::TargetLost(reason));
+        }
+        let attempts =
+            preflight::attempts(runner::runnable(&plan.suites, &plan.selection), settings);
+        if control.stopped().is_none()
+            && let Err(failed) = preflight::run(settings, &attempts, settings.timeout).await
+        {
+            let text = preflight::diagnose(&self.target, &failed);
+            events(Event::Preflight(&text));
+            let headline = text.lines().next().unwrap_or_default();
+            control.stop(Stop::TargetLost(
+                headline.trim_start_matches("error: ").to_owned(),
+            ));
+        }
+        let progress = |result: &CaseResult| events(Event::Finished(result));
+        let results = runner::run_with(
+            &plan.suites,
+            &plan.selection,
+            settings,
+            self.parallel,
+            &progress,
+            control,
+        )
+        .await;
+        Report {
+            results,
+            target: self.target.clone(),
+            elapsed: started.elapsed(),
+            stopped: control.stopped(),
+            strict: self.strict,
+            judge: plan.judge.clone(),
+        }
+    }
+}
+
+/// What a run reads before it starts.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) suites: Vec<Suite>,
+    pub(crate) settings: RunSettings,
+    pub(crate) selection: Selection,
+    judge: Judge,
+}
+
+/// What happens during a run, for a caller that shows it.
+#[derive(Debug)]
+pub(crate) enum Event<'a> {
+    /// Nothing listens at the target (the reason).
+    Unreachable(&'a str),
+    /// The target does not speak the protocol (the diagnosis, several lines).
+    Preflight(&'a str),
+    /// A case finished.
+    Finished(&'a CaseResult),
+}
+
+/// How a run's exit code is decided.
+#[derive(Debug, Clone)]
+enum Judge {
+    /// By the verdicts: FAIL (and NON-STRICT when strict) fails.
+    Verdicts,
+    /// By the server's known deviations.
+    Expected(Expected, PathBuf),
+    /// By a baseline of accepted failures.
+    Baseline(Baseline, PathBuf),
+}
+
+/// Why a run could not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    message: String,
+    code: u8,
+}
+
+impl Error {
+    fn usage(message: String) -> Self {
+        Self {
+            message,
+            code: crate::cli::exit::USAGE,
+        }
+    }
+
+    /// The exit code `conformance run` gives it (2: usage, fixture or input error).
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        self.code
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The outcome of a run: a verdict per case instance, and the judgement.
+#[derive(Debug, Clone)]
+pub struct Report {
+    results: Vec<CaseResult>,
+    target: String,
+    elapsed: Duration,
+    stopped: Option<Stop>,
+    strict: bool,
+    judge: Judge,
+}
+
+/// One case instance of a [`Report`].
+#[derive(Debug, Clone, Copy)]
+pub struct Case<'a>(&'a CaseResult);
+
+impl<'a> Case<'a> {
+    /// Its id: `suite/case[axis]`, as `conformance list` prints it.
+    #[must_use]
+    pub fn id(&self) -> &'a str {
+        &self.0.instance.id
+    }
+
+    /// Its title.
+    #[must_use]
+    pub fn title(&self) -> &'a str {
+        &self.0.instance.title
+    }
+
+    /// Its verdict.
+    #[must_use]
+    pub fn verdict(&self) -> Verdict {
+        self.0.verdict
+    }
+
+    /// Why it is not PASS (empty when it is).
+    #[must_use]
+    pub fn findings(&self) -> &'a [Finding] {
+        &self.0.findings
+    }
+
+    /// Its fixture file (`fixtures/conformance/sio5.yaml` for a built-in suite) and line.
+    #[must_use]
+    pub fn fixture(&self) -> (&'a Path, u64) {
+        (&self.0.instance.file, self.0.instance.line)
+    }
+
+    /// How long it ran.
+    #[must_use]
+    pub fn duration(&self) -> Duration {
+        self.0.duration
+    }
+}
+
+impl Report {
+    /// Every case instance of the suites, in order, run or not.
+    pub fn cases(&self) -> impl Iterator<Item = Case<'_>> {
+        self.results.iter().map(Case)
+    }
+
+    /// The case instance with this id.
+    #[must_use]
+    pub fn case(&self, id: &str) -> Option<Case<'_>> {
+        self.cases().find(|c| c.id() == id)
+    }
+
+    /// The verdict of the case instance with this id.
+    #[must_use]
+    pub fn verdict(&self, id: &str) -> Option<Verdict> {
+        self.case(id).map(|c| c.verdict())
+    }
+
+    /// The cases that count against the server: FAIL and ERROR, and NON-STRICT in a strict
+    /// run.
+    pub fn failures(&self) -> impl Iterator<Item = Case<'_>> {
+        self.cases().filter(|c| match c.verdict() {
+            Verdict::Fail | Verdict::Error => true,
+            Verdict::NonStrict => self.strict,
+            _ => false,
+        })
+    }
+
+    /// The counts per verdict.
+    #[must_use]
+    pub fn summary(&self) -> Summary {
+        Summary::of(&self.results)
+    }
+
+    /// Why the run stopped before its end, if it did (the target stopped answering, or the
+    /// caller stopped it).
+    #[must_use]
+    pub fn stopped(&self) -> Option<&str> {
+        self.stopped.as_ref().map(Stop::reason)
+    }
+
+    /// How long the run took.
+    #[must_use]
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// The exit code `conformance run` gives this run: 0 it conforms (or matches its
+    /// expected results or baseline), 1 failures, 3 harness errors (unreachable target),
+    /// 4 stale baseline, 5 interrupted.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        use crate::cli::exit;
+        let summary = self.summary();
+        if matches!(self.stopped, Some(Stop::Interrupted(_))) {
+            return exit::INTERRUPTED;
+        }
+        if summary.error > 0 {
+            return exit::HARNESS;
+        }
+        match &self.judge {
+            Judge::Expected(expected, _) => {
+                if expected.compare(&self.results).is_empty() {
+                    exit::OK
+                } else {
+                    exit::FAILURES
+                }
+            }
+            Judge::Baseline(baseline, _) => {
+                let outcome = baseline.judge(&self.results, self.strict, baseline::today());
+                if !outcome.new_failures.is_empty() || !outcome.expired.is_empty() {
+                    exit::FAILURES
+                } else if !outcome.stale.is_empty() {
+                    exit::STALE_BASELINE
+                } else {
+                    exit::OK
+                }
+            }
+            Judge::Verdicts => {
+                if summary.fail > 0 || (self.strict && summary.non_strict > 0) {
+                    exit::FAILURES
+                } else {
+                    exit::OK
+                }
+            }
+        }
+    }
+
+    /// Whether the server conforms: [`Report::exit_code`] is 0.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.exit_code() == 0
+    }
+
+    /// Panics, with the failing cases' findings and transcripts, unless the server conforms.
+    ///
+    /// # Panics
+    /// When [`Report::passed`] is false.
+    #[track_caller]
+    pub fn assert_conforms(&self) {
+        assert!(self.passed(), "the server does not conform:\n{self}");
+    }
+
+    /// What the judgement found beyond the verdicts, one line each: differences from the
+    /// expected results, or new, expired and stale baseline entries, then a summary line.
+    /// Empty when judged by the verdicts alone.
+    #[must_use]
+    pub fn judgement(&self) -> Vec<String> {
+        match &self.judge {
+            Judge::Verdicts => Vec::new(),
+            Judge::Expected(expected, file) => {
+                let problems = expected.compare(&self.results);
+                let mut lines: Vec<String> = problems
+                    .iter()
+                    .map(|p| format!("UNEXPECTED  {p}"))
+                    .collect();
+                lines.push(format!(
+                    "expected results ({}, {}): {} differences",
+                    file.display(),
+                    expected.server,
+                    problems.len()
+                ));
+                lines
+            }
+            Judge::Baseline(baseline, file) => {
+                let outcome = baseline.judge(&self.results, self.strict, baseline::today());
+                let mut lines: Vec<String> = outcome
+                    .new_failures
+                    .iter()
+                    .map(|id| format!("NEW FAILURE {id}: not in the baseline"))
+                    .collect();
+                for &index in &outcome.expired {
+                    let entry = &baseline.entries[index];
+                    lines.push(format!(
+                        "EXPIRED     `{}` (expires {}): {}",
+                        entry.case,
+                        entry.expires.as_deref().unwrap_or_default(),
+                        entry.reason
+                    ));
+                }
+                for &index in &outcome.stale {
+                    let entry = &baseline.entries[index];
+                    lines.push(format!(
+                        "STALE       `{}`: every case it matches passes now; remove the entry ({})",
+                        entry.case, entry.reason
+                    ));
+                }
+                lines.push(format!(
+                    "known failing ({}): {} known, {} new failures, {} expired, {} stale",
+                    file.display(),
+                    outcome.known.len(),
+                    outcome.new_failures.len(),
+                    outcome.expired.len(),
+                    outcome.stale.len()
+                ));
+                lines
+            }
+        }
+    }
+
+    /// The console report `conformance run` prints, with the transcripts of `trace`.
+    #[must_use]
+    pub fn console(&self, trace: Trace) -> String {
+        report::console(&self.results, trace, self.elapsed)
+    }
+
+    /// The report in `format`, as `conformance run --report FORMAT=PATH` writes it.
+    ///
+    /// # Errors
+    /// The JUnit writer failed.
+    pub fn render(&self, format: Format) -> Result<String, String> {
+        Ok(match format {
+            Format::Json => report::json(&self.results, &self.target, Trace::Failing),
+            Format::Junit => report::junit(&self.results)?,
+            Format::Html => crate::html::render(&self.results, &self.target),
+            Format::Tap => report::tap(&self.results),
+        })
+    }
+
+    /// The results themselves, for the commands of this crate.
+    pub(crate) fn results(&self) -> &[CaseResult] {
+        &self.results
+    }
+
+    /// The target as given.
+    pub(crate) fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The reason the run was interrupted by its caller, if it was.
+    pub(crate) fn interrupted(&self) -> Option<&str> {
+        match &self.stopped {
+            Some(Stop::Interrupted(reason)) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// Prints the console report with the failing cases' transcripts, and the judgement.
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.console(Trace::Failing))?;
+        if let Some(reason) = self.stopped() {
+            writeln!(f, "STOPPED: {reason}")?;
+        }
+        for line in self.judgement() {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The file formats of [`Report::render`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The JSON report (`schemas/report.v1.schema.json`).
+    Json,
+    /// JUnit XML.
+    Junit,
+    /// One self-contained HTML page.
+    Html,
+    /// TAP 14.
+    Tap,
+}
+
+/// The built-in contract server (`conformance mutants serve`) in this process, on a free
+/// loopback port: the behaviour docs/contract.md defines, clean or with one deliberate defect
+/// (a mutant). For trying the runner, and for tests that need a server that conforms (or
+/// provably does not).
+#[derive(Debug)]
+pub struct ContractServer(crate::mutants::server::RunningServer);
+
+impl ContractServer {
+    /// The clean server, with the official suites' timers (ping interval 300 ms, ping timeout
+    /// 200 ms, connect timeout 1 s: give the runner `.connect_timeout(Duration::from_secs(1))`).
+    ///
+    /// # Errors
+    /// No loopback port can be bound.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::with_mutant("none").await
+    }
+
+    /// The server with the defect `mutant` (`conformance mutants list`; `none` is the clean
+    /// server).
+    ///
+    /// # Errors
+    /// An unknown mutant name, or no loopback port can be bound.
+    pub async fn with_mutant(mutant: &str) -> std::io::Result<Self> {
+        let mutant = crate::mutants::parse_mutant(mutant)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        crate::mutants::server::start("127.0.0.1:0", crate::mutants::Settings::with_mutant(mutant))
+            .await
+            .map(Self)
+    }
+
+    /// Its URL, `http://127.0.0.1:PORT` (the suites add their paths).
+    #[must_use]
+    pub fn url(&self) -> String {
+        self.0.url()
+    }
+
+    /// Stops it and waits until it has.
+    pub async fn stop(self) {
+        self.0.stop().await;
+    }
+}
