@@ -233,6 +233,57 @@ check "a release whose checksum does not match: the step fails" test "$code" != 
 check "a release whose checksum does not match: said" has '::error::.*sha256' "$work/install-bad-checksum.out"
 
 echo
+echo "==> 5. the GitLab template (docs/ci/gitlab-ci.yml): its before_script and script, as a job runs them"
+branch=$(git rev-parse --abbrev-ref HEAD)
+if [ "$branch" = HEAD ]; then
+  echo "    (skipped: a detached HEAD has no branch for SIO_TOOLKIT_REF)"
+else
+  python3 - docs/ci/gitlab-ci.yml >"$work/gitlab-job.sh" <<'PY'
+import sys, textwrap
+lines = open(sys.argv[1]).read().split("\n")
+def block(key):
+    i = next(i for i, l in enumerate(lines) if l.strip() == key) + 1
+    out = []
+    for line in lines[i:]:
+        if line.strip() and not line.startswith("    "):
+            break
+        out.append(line)
+    text = textwrap.dedent("\n".join(out))
+    # `- |` blocks and `- command` lines, in order
+    items, current = [], None
+    for line in text.split("\n"):
+        if line.startswith("- |"):
+            current = []
+            items.append(current)
+        elif line.startswith("- "):
+            items.append([line[2:]])
+            current = None
+        elif current is not None:
+            current.append(line)
+    return "\n".join(textwrap.dedent("\n".join(item)) for item in items)
+print("set -eo pipefail")
+print(block("before_script:"))
+print(block("script:"))
+PY
+  check "the job's shell found in the template" has 'scripts/ci-step.sh' "$work/gitlab-job.sh"
+  mkdir -p "$work/gitlab"
+  port2=$(free_port)
+  code=0
+  (cd "$work/gitlab" && env CI_PROJECT_DIR="$work/gitlab" SIO_TOOLKIT_GIT_URL="file://$root" SIO_TOOLKIT_REF="$branch" \
+    SIO_TOOLKIT_BINARY_URL="http://127.0.0.1:$port/acme/sio-toolkit/releases/download/v9.9.9/$asset" \
+    CONFORMANCE_TARGET="http://127.0.0.1:$port2" CONFORMANCE_PROBE=true CONFORMANCE_REPORTS_DIR=conformance-reports \
+    CONFORMANCE_SERVER_COMMAND="exec '$CONFORMANCE_BIN' mutants serve --mutant echo-twice --port $port2" \
+    CONFORMANCE_ARGS="--run 'sio5/message/plain-text*' --connect-timeout 1s" \
+    bash "$work/gitlab-job.sh") >"$work/gitlab.out" 2>&1 || code=$?
+  echo "==> the GitLab job exited $code; the end of its output:"
+  tail -n 4 "$work/gitlab.out" | sed 's/^/    /'
+  check "the GitLab job: exit 1 for the defect" test "$code" = 1
+  check "the GitLab job: the runner from the binary URL" test -x "$work/gitlab/.sio-toolkit-bin/conformance"
+  check "the GitLab job: junit.xml where the artifacts look" has '<failure' "$work/gitlab/conformance-reports/junit.xml"
+  check "the GitLab job: report.html where the artifacts look" nonempty "$work/gitlab/conformance-reports/report.html"
+fi
+
+echo
 if [ "$failures" != 0 ]; then
   echo "ci-step-test: $failures check(s) failed" >&2
   exit 1
