@@ -138,7 +138,7 @@ pub use error::{DecodeError, ErrorKind};
 pub use serde_json;
 pub use utf8_bytes::Utf8Bytes;
 
-/// The README's examples, compiled and run as doctests.
-#[doc = include_str!("../../README.md")]
+/// The crate README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;

@@ -89,5 +89,10 @@ pub mod transport;
 pub mod wire;
 
 pub use api::{Case, ContractServer, Error, Format, Report, Runner};
+
+/// The crate README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 pub use engine::{Finding, Verdict};
 pub use report::{Summary, Trace};
