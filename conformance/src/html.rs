@@ -1,7 +1,10 @@
-//! `--report html=PATH`: one self-contained HTML page (inline CSS and JS, nothing fetched):
-//! counts per verdict that double as filters, the cases grouped by suite, and per case an
-//! expandable detail with the findings, the spec quotes, the fixture excerpt and the wire
-//! transcript. [`render_matrix`] puts several targets side by side (`diff --report html=PATH`).
+//! `--report html=PATH`: one self-contained HTML page (inline CSS and JS, nothing fetched)
+//! that opens on the problems: a one-line verdict (what failed, in how many behaviours, what
+//! did not run and which capabilities the server lacks), counts per verdict that double as
+//! filters, the cases grouped by verdict (FAIL, ERROR, NON-STRICT, PASS, UNSUPPORTED,
+//! SKIPPED), the counts per suite, and per case an expandable detail with the findings, the
+//! spec quotes, the fixture excerpt and the wire transcript. [`render_matrix`] puts several
+//! targets side by side (`diff --report html=PATH`).
 //!
 //! Fixtures and server data are untrusted: every piece of them is HTML-escaped, spec links
 //! are only emitted for `http(s)` URLs, and a Content-Security-Policy with a per-page nonce
@@ -10,7 +13,7 @@
 //! The page opens a case's detail when its URL ends in `#case=<url-encoded id>` (in a matrix:
 //! `#target=<n>&case=<id>`), so a link (or a headless browser) can point at one case.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::{BuildHasher as _, Hasher as _};
 
@@ -19,15 +22,18 @@ use crate::report::spec_url;
 use crate::scenario::SpecRef;
 use crate::transport::{Dir, WireData, WireKind};
 
-/// Every verdict, in the order of the counts.
+/// Every verdict, in the order of the counts, the filters and the case table: the problems
+/// first (worst first), then what passed, then what did not run.
 const VERDICTS: [Verdict; 6] = [
-    Verdict::Pass,
-    Verdict::NonStrict,
     Verdict::Fail,
     Verdict::Error,
+    Verdict::NonStrict,
+    Verdict::Pass,
     Verdict::Unsupported,
     Verdict::Skipped,
 ];
+/// Most missing capabilities named in the verdict line.
+const MAX_CAPABILITIES: usize = 6;
 /// Longest text shown per packet (characters) and binary payload shown (bytes).
 const MAX_TEXT: usize = 4000;
 const MAX_BYTES: usize = 1024;
@@ -56,12 +62,14 @@ pub fn render_matrix(runs: &[(String, Vec<CaseResult>)]) -> String {
         "<header><h1>Socket.IO conformance: {} targets</h1><ol class=\"targets\">",
         runs.len()
     );
-    for (n, (target, _)) in runs.iter().enumerate() {
+    for (n, (target, results)) in runs.iter().enumerate() {
         let _ = write!(
             body,
-            "<li><a href=\"#t{}\"><code>{}</code></a></li>",
+            "<li><a href=\"#t{}\"><code>{}</code></a> <span class=\"v-{}\">{}</span></li>",
             n + 1,
-            esc(target)
+            esc(target),
+            worst(results),
+            esc(&verdict_line(results))
         );
     }
     body.push_str("</ol></header>\n");
@@ -96,7 +104,7 @@ pub fn render_matrix(runs: &[(String, Vec<CaseResult>)]) -> String {
     for (suite, group) in by_suite(&rows, |(first, _)| *first) {
         let _ = writeln!(
             body,
-            "<tbody class=\"suite\"><tr class=\"suite-head\"><th colspan=\"{}\">{} <small>{} cases</small></th></tr>",
+            "<tbody class=\"group\"><tr class=\"group-head\"><th colspan=\"{}\">{} <small>{} cases</small></th></tr>",
             runs.len() + 2,
             esc(suite),
             group.len()
@@ -152,7 +160,8 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-/// One target's counts, filters and case table; `target` is `(n, url)` inside a matrix.
+/// One target's verdict line, counts, filters, case table and counts per suite; `target` is
+/// `(n, url)` inside a matrix.
 fn run_section(out: &mut String, results: &[CaseResult], target: Option<(usize, &str)>) {
     let prefix = target.map_or(String::new(), |(n, _)| format!("t{n}-"));
     match target {
@@ -165,6 +174,12 @@ fn run_section(out: &mut String, results: &[CaseResult], target: Option<(usize, 
         }
         None => out.push_str("<section class=\"run\">"),
     }
+    let _ = write!(
+        out,
+        "<p class=\"verdict v-{}\" id=\"{prefix}verdict\">{}</p>",
+        worst(results),
+        esc(&verdict_line(results))
+    );
     let totals = counts(results.iter());
     out.push_str("<nav class=\"filters\">");
     out.push_str(&filter_button(&prefix, "ALL", "All", results.len(), true));
@@ -177,17 +192,39 @@ fn run_section(out: &mut String, results: &[CaseResult], target: Option<(usize, 
             false,
         ));
     }
-    out.push_str("</nav>\n<table class=\"cases\"><thead><tr><th>Verdict</th><th>Level</th><th>Case</th><th class=\"num\">Time</th></tr></thead>\n");
+    out.push_str("</nav>\n");
+    suites(out, results);
+    // One table grouped by verdict, not by suite: with the suites as groups, the failures of
+    // the second suite came after the first suite's passes and dozens of its UNSUPPORTED
+    // rows, whatever the order inside each suite; grouped by verdict, every failure is at the
+    // top of the page. No suite column: a case id starts with its suite (`suite/case`) and
+    // the rows of a group keep the run's order (suite by suite). Each group's header counts
+    // its cases per suite; each suite's counts are in the "By suite" table above (closed, one
+    // line; the suites with problems first; only when there are several suites).
+    out.push_str("<table class=\"cases\"><thead><tr><th>Verdict</th><th>Level</th><th>Case</th><th class=\"num\">Time</th></tr></thead>\n");
     let mut row = 0;
-    for (suite, group) in by_suite(results, |r| r) {
+    for verdict in VERDICTS {
+        let group: Vec<&CaseResult> = results.iter().filter(|r| r.verdict == verdict).collect();
+        if group.is_empty() {
+            continue;
+        }
         let _ = write!(
             out,
-            "<tbody class=\"suite\"><tr class=\"suite-head\"><th colspan=\"4\">{} <small>",
-            esc(suite)
+            "<tbody class=\"group\" data-group=\"{verdict}\"><tr class=\"group-head\"><th colspan=\"4\"><span class=\"badge v-{verdict}\">{verdict}</span> <small>{}",
+            plural(group.len(), "case", "cases")
         );
-        let parts = counts(group.iter().copied());
-        for (verdict, count) in VERDICTS.iter().zip(parts).filter(|(_, c)| *c > 0) {
-            let _ = write!(out, " · {count} {verdict}");
+        if verdict == Verdict::Fail {
+            let _ = write!(
+                out,
+                " in {}",
+                plural(behaviours(&group), "behaviour", "behaviours")
+            );
+        }
+        let per_suite = by_suite(&group, |r| *r);
+        if results.iter().any(|r| r.instance.suite != per_suite[0].0) {
+            for (suite, cases) in &per_suite {
+                let _ = write!(out, " · {} {}", esc(suite), cases.len());
+            }
         }
         out.push_str("</small></th></tr>\n");
         for result in group {
@@ -197,6 +234,174 @@ fn run_section(out: &mut String, results: &[CaseResult], target: Option<(usize, 
         out.push_str("</tbody>\n");
     }
     out.push_str("</table></section>\n");
+}
+
+/// The counts of each suite, behind a `<details>` (one line while closed): the suites with a
+/// FAIL, ERROR or NON-STRICT case first.
+fn suites(out: &mut String, results: &[CaseResult]) {
+    let mut groups = by_suite(results, |r| r);
+    if groups.len() < 2 {
+        return;
+    }
+    // Stable: the run's order among the suites with problems and among the others.
+    groups.sort_by_key(|(_, group)| {
+        !group.iter().any(|r| {
+            matches!(
+                r.verdict,
+                Verdict::Fail | Verdict::Error | Verdict::NonStrict
+            )
+        })
+    });
+    let _ = write!(
+        out,
+        "<details class=\"suites\"><summary>By suite <small>{} suites</small></summary><table class=\"suites\">",
+        groups.len()
+    );
+    for (suite, group) in groups {
+        let _ = write!(
+            out,
+            "<tr><th>{}</th><td class=\"num\">{}</td><td>",
+            esc(suite),
+            plural(group.len(), "case", "cases")
+        );
+        let parts = counts(group.iter().copied());
+        for (verdict, count) in VERDICTS.iter().zip(parts).filter(|(_, c)| *c > 0) {
+            let _ = write!(
+                out,
+                "<span class=\"count v-{verdict}\"><span class=\"n\">{count}</span> {verdict}</span>"
+            );
+        }
+        out.push_str("</td></tr>");
+    }
+    out.push_str("</table></details>\n");
+}
+
+/// The page's first line, plain text: the MUST-level failures and in how many behaviours
+/// (case ids without the axis part), the other problems, the passes, the cases not run with
+/// the capabilities the server lacks (most frequent first), the cases skipped.
+fn verdict_line(results: &[CaseResult]) -> String {
+    if results.is_empty() {
+        return "No cases.".into();
+    }
+    let [fail, error, non_strict, pass, unsupported, skipped] = counts(results.iter());
+    let mut parts = Vec::new();
+    if fail > 0 {
+        let failed: Vec<&CaseResult> = results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Fail)
+            .collect();
+        parts.push(format!(
+            "{} in {}",
+            plural(fail, "MUST-level failure", "MUST-level failures"),
+            plural(behaviours(&failed), "behaviour", "behaviours")
+        ));
+    }
+    if error > 0 {
+        parts.push(format!(
+            "{} (the harness failed)",
+            plural(error, "case ended in ERROR", "cases ended in ERROR")
+        ));
+    }
+    if non_strict > 0 {
+        parts.push(plural(non_strict, "NON-STRICT case", "NON-STRICT cases"));
+    }
+    if fail + error + non_strict > 0 {
+        if pass > 0 {
+            parts.push(plural(pass, "case passes", "cases pass"));
+        }
+    } else if unsupported + skipped == 0 {
+        parts.push(if pass == 1 {
+            "The only case passes".into()
+        } else {
+            format!("All {pass} cases pass")
+        });
+    } else if pass > 0 {
+        parts.push(if pass == 1 {
+            "The only case that ran passes".into()
+        } else {
+            format!("All {pass} cases that ran pass")
+        });
+    } else {
+        parts.push("No case ran".into());
+    }
+    if unsupported > 0 {
+        let mut part = plural(unsupported, "case not run", "cases not run");
+        let lacking = lacking(results);
+        if lacking.is_empty() {
+            part.push_str(" (UNSUPPORTED)");
+        } else {
+            let shown = lacking.len().min(MAX_CAPABILITIES);
+            let _ = write!(part, ": the server lacks {}", lacking[..shown].join(", "));
+            if lacking.len() > shown {
+                part.push_str(", …");
+            }
+        }
+        parts.push(part);
+    }
+    if skipped > 0 {
+        parts.push(format!(
+            "{} (not selected)",
+            plural(skipped, "case skipped", "cases skipped")
+        ));
+    }
+    let mut line = parts.join("; ");
+    if !line.ends_with('…') {
+        line.push('.');
+    }
+    line
+}
+
+/// The capabilities named by the UNSUPPORTED findings ("the target lacks capability `X`"),
+/// most frequent first, ties in order of first appearance.
+fn lacking(results: &[CaseResult]) -> Vec<&str> {
+    let mut found: Vec<(&str, usize)> = Vec::new();
+    let reasons = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Unsupported)
+        .flat_map(|r| r.findings.iter().take(1))
+        .filter(|f| f.verdict == Verdict::Unsupported);
+    for finding in reasons {
+        let Some(capability) = finding
+            .message
+            .split_once("lacks capability `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(capability, _)| capability)
+        else {
+            continue;
+        };
+        match found.iter_mut().find(|(c, _)| *c == capability) {
+            Some((_, n)) => *n += 1,
+            None => found.push((capability, 1)),
+        }
+    }
+    found.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    found.into_iter().map(|(c, _)| c).collect()
+}
+
+/// Distinct behaviours among `results`: case ids without the axis part.
+fn behaviours(results: &[&CaseResult]) -> usize {
+    results
+        .iter()
+        .map(|r| r.instance.case_id.as_str())
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+/// The worst verdict of a run that ran (the colour of its verdict line).
+fn worst(results: &[CaseResult]) -> Verdict {
+    [Verdict::Fail, Verdict::Error, Verdict::NonStrict]
+        .into_iter()
+        .find(|v| results.iter().any(|r| r.verdict == *v))
+        .unwrap_or(if results.iter().any(|r| r.verdict == Verdict::Pass) {
+            Verdict::Pass
+        } else {
+            Verdict::Skipped
+        })
+}
+
+/// `1 case`, `2 cases`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Cases per verdict, in the order of [`VERDICTS`].
@@ -525,8 +730,14 @@ a{color:#0969da}
 table.cases{border-collapse:collapse;width:100%}
 .cases th,.cases td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 .cases thead th{font-size:12px;color:var(--muted);font-weight:600}
-.suite-head th{background:var(--soft);font-size:15px;padding-top:10px}
-.suite-head small{font-weight:400;color:var(--muted);font-size:12.5px}
+.group-head th{background:var(--soft);font-size:15px;padding-top:10px}
+.group-head small{font-weight:400;color:var(--muted);font-size:12.5px}
+.verdict{font-size:17px;font-weight:600;margin:14px 0 0;padding:8px 14px;border-left:5px solid var(--c);background:var(--soft);border-radius:0 6px 6px 0}
+.targets .v-FAIL,.targets .v-ERROR,.targets .v-NON-STRICT{color:var(--c)}
+details.suites{margin:0 0 14px}details.suites summary{color:var(--muted)}
+table.suites{border-collapse:collapse;margin:6px 0 0}
+.suites th,.suites td{text-align:left;padding:3px 10px;border-bottom:1px solid var(--line)}
+.count{margin-right:12px;white-space:nowrap}.count .n{font-weight:600;color:var(--c)}
 .num{text-align:right!important;white-space:nowrap;color:var(--muted)}
 .level{font-size:12px;color:var(--muted)}
 .badge{display:inline-block;min-width:96px;text-align:center;padding:1px 6px;border-radius:4px;background:var(--c);color:#fff;font-size:11.5px;font-weight:600;text-decoration:none}
@@ -566,7 +777,7 @@ const JS: &str = r#"
     section.querySelectorAll('button.filter').forEach(function (b) {
       b.setAttribute('aria-pressed', String(b.dataset.filter === value));
     });
-    section.querySelectorAll('tbody.suite').forEach(function (group) {
+    section.querySelectorAll('tbody.group').forEach(function (group) {
       var shown = 0;
       group.querySelectorAll('tr.case').forEach(function (row) {
         row.hidden = value !== 'ALL' && row.dataset.verdict !== value;

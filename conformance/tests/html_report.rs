@@ -1,6 +1,7 @@
-//! The HTML report (`--report html=PATH`, `diff --report html=PATH`): untrusted fixture and
-//! server text is escaped, the counts and rows match the results, polling bodies are split
-//! into packets, binary is hex, and the page loads nothing from anywhere.
+//! The HTML report (`--report html=PATH`, `diff --report html=PATH`): it opens on a verdict
+//! line and the failures, untrusted fixture and server text is escaped, the counts and rows
+//! match the results, polling bodies are split into packets, binary is hex, and the page loads
+//! nothing from anywhere.
 
 use bytes::Bytes;
 use sio_conformance::engine::{CaseResult, Finding, Verdict};
@@ -259,4 +260,267 @@ fn matrix_links_every_verdict_to_its_detail() {
     assert!(html.contains("id=\"t1-count-PASS\">1</span>"));
     assert!(html.contains("id=\"t2-count-FAIL\">2</span>"));
     assert_eq!(html.matches("<details>").count(), 7);
+}
+
+/// Two suites: `mixed` with two behaviours on both transports and three one-instance cases,
+/// `other` with one case.
+const MIXED: &str = r##"schema: conformance.fixture/v1
+suite: mixed
+defaults:
+  path: /engine.io/
+  transports: [polling, websocket]
+cases:
+  - id: ok
+    title: passes
+    spec: {anchor: "#ok", quote: "q"}
+    steps: [{sleep: 1ms}]
+  - id: broken
+    title: fails on both transports
+    spec: {anchor: "#broken", quote: "q"}
+    steps:
+      - open: {conn: c, query: "EIO=4"}
+  - id: also-broken
+    title: fails on both transports too
+    spec: {anchor: "#also", quote: "q"}
+    steps:
+      - open: {conn: c, query: "EIO=4"}
+  - id: rooms
+    title: needs rooms
+    spec: {anchor: "#rooms", quote: "q"}
+    steps: [{sleep: 1ms}]
+  - id: rooms-again
+    title: needs rooms too
+    spec: {anchor: "#rooms", quote: "q"}
+    steps: [{sleep: 1ms}]
+"##;
+const OTHER: &str = r##"schema: conformance.fixture/v1
+suite: other
+cases:
+  - id: old
+    title: needs Engine.IO v3
+    spec: {anchor: "#old", quote: "q"}
+    steps: [{sleep: 1ms}]
+"##;
+
+/// In the run's order (suite by suite, PASS before FAIL before UNSUPPORTED): `mixed/ok`
+/// PASS, `mixed/broken` and `mixed/also-broken` FAIL over polling and websocket, the two
+/// `rooms` cases and `other/old` UNSUPPORTED (lacking `rooms`, `rooms`, `eio3`).
+fn mixed() -> Vec<CaseResult> {
+    let mut instances = Vec::new();
+    for (text, name) in [(MIXED, "mixed.yaml"), (OTHER, "other.yaml")] {
+        let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+        instances.extend(parse_suite(text, &file, &load_options()).unwrap().instances);
+    }
+    let ids: Vec<&str> = instances.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "mixed/ok",
+            "mixed/broken[transport=polling]",
+            "mixed/broken[transport=websocket]",
+            "mixed/also-broken[transport=polling]",
+            "mixed/also-broken[transport=websocket]",
+            "mixed/rooms",
+            "mixed/rooms-again",
+            "other/old",
+        ]
+    );
+    instances
+        .into_iter()
+        .map(|instance| {
+            let (verdict, reason) = match instance.id.as_str() {
+                "mixed/ok" => (Verdict::Pass, None),
+                "other/old" => (Verdict::Unsupported, Some("eio3")),
+                id if id.starts_with("mixed/rooms") => (Verdict::Unsupported, Some("rooms")),
+                _ => (Verdict::Fail, None),
+            };
+            let mut result = result(instance, verdict);
+            let message = match reason {
+                Some(capability) => format!("the target lacks capability `{capability}`"),
+                None if verdict == Verdict::Fail => "no open packet".into(),
+                None => return result,
+            };
+            result.findings.push(Finding {
+                verdict,
+                line: result.instance.line,
+                message,
+                expected: None,
+                actual: None,
+                timing: false,
+                blocked_by: None,
+            });
+            result
+        })
+        .collect()
+}
+
+/// The text of the page's verdict line.
+fn verdict_line(html: &str) -> &str {
+    let start = html.find("<p class=\"verdict").expect("a verdict line");
+    let text = &html[start..];
+    let text = &text[text.find('>').unwrap() + 1..];
+    &text[..text.find("</p>").unwrap()]
+}
+
+/// The verdicts of the case rows, top to bottom.
+fn row_verdicts(html: &str) -> Vec<&str> {
+    html.match_indices("<tr class=\"case\"")
+        .map(|(at, _)| {
+            let row = &html[at..];
+            let from = row.find("data-verdict=\"").unwrap() + "data-verdict=\"".len();
+            &row[from..from + row[from..].find('"').unwrap()]
+        })
+        .collect()
+}
+
+#[test]
+fn verdict_line_names_failures_behaviours_and_missing_capabilities() {
+    let html = render(&mixed(), "http://t");
+    assert_eq!(
+        verdict_line(&html),
+        "4 MUST-level failures in 2 behaviours; 1 case passes; 3 cases not run: the server \
+         lacks rooms, eio3."
+    );
+    assert!(html.contains("<p class=\"verdict v-FAIL\" id=\"verdict\">"));
+    // It comes first: before the filters and every case.
+    assert!(html.find("class=\"verdict").unwrap() < html.find("class=\"filters\"").unwrap());
+}
+
+#[test]
+fn verdict_line_with_the_other_verdicts() {
+    let mut results = mixed();
+    results[0].verdict = Verdict::NonStrict;
+    results[5].verdict = Verdict::Error;
+    results[6].verdict = Verdict::Skipped;
+    results[6].findings[0].message = "not matched by --run".into();
+    results.push(results[0].clone());
+    results[8].verdict = Verdict::Pass;
+    let html = render(&results, "http://t");
+    assert_eq!(
+        verdict_line(&html),
+        "4 MUST-level failures in 2 behaviours; 1 case ended in ERROR (the harness failed); \
+         1 NON-STRICT case; 1 case passes; 1 case not run: the server lacks eio3; 1 case \
+         skipped (not selected)."
+    );
+    // More than six missing capabilities: the six most frequent, then an ellipsis.
+    let mut results = mixed();
+    results.truncate(1);
+    for (n, capability) in ["a", "b", "c", "d", "e", "f", "g", "h", "h", "g"]
+        .iter()
+        .enumerate()
+    {
+        let mut r = results[0].clone();
+        r.verdict = Verdict::Unsupported;
+        r.instance.id = format!("mixed/{n}");
+        r.findings.push(Finding {
+            verdict: Verdict::Unsupported,
+            line: r.instance.line,
+            message: format!("the target lacks capability `{capability}`"),
+            expected: None,
+            actual: None,
+            timing: false,
+            blocked_by: None,
+        });
+        results.push(r);
+    }
+    assert_eq!(
+        verdict_line(&render(&results, "http://t")),
+        "The only case that ran passes; 10 cases not run: the server lacks g, h, a, b, c, d, …"
+    );
+}
+
+#[test]
+fn verdict_line_when_everything_passes() {
+    let mut results = mixed();
+    for result in &mut results {
+        result.verdict = Verdict::Pass;
+        result.findings.clear();
+    }
+    let html = render(&results, "http://t");
+    assert_eq!(verdict_line(&html), "All 8 cases pass.");
+    assert!(html.contains("<p class=\"verdict v-PASS\""));
+    results[7].verdict = Verdict::Skipped;
+    assert_eq!(
+        verdict_line(&render(&results, "http://t")),
+        "All 7 cases that ran pass; 1 case skipped (not selected)."
+    );
+}
+
+#[test]
+fn failures_come_first() {
+    let mut results = mixed();
+    // A NON-STRICT and an ERROR case at the end of the run.
+    let mut late = results[0].clone();
+    late.verdict = Verdict::NonStrict;
+    results.push(late);
+    let mut error = results[0].clone();
+    error.verdict = Verdict::Error;
+    results.push(error);
+    let html = render(&results, "http://t");
+    assert_eq!(
+        row_verdicts(&html),
+        [
+            "FAIL",
+            "FAIL",
+            "FAIL",
+            "FAIL",
+            "ERROR",
+            "NON-STRICT",
+            "PASS",
+            "UNSUPPORTED",
+            "UNSUPPORTED",
+            "UNSUPPORTED",
+        ]
+    );
+    // In a group, the run's order.
+    let first = html
+        .find("data-case-id=\"mixed/broken[transport=polling]\"")
+        .unwrap();
+    let second = html
+        .find("data-case-id=\"mixed/also-broken[transport=polling]\"")
+        .unwrap();
+    assert!(first < second);
+    // Each group's header counts it (with its behaviours and suites); the filters follow the
+    // same order.
+    assert!(html.contains(
+        "<span class=\"badge v-FAIL\">FAIL</span> <small>4 cases in 2 behaviours · mixed 4</small>"
+    ));
+    assert!(html.contains(
+        "<span class=\"badge v-UNSUPPORTED\">UNSUPPORTED</span> <small>3 cases · mixed 2 · other 1</small>"
+    ));
+    let filters: Vec<usize> = [
+        "FAIL",
+        "ERROR",
+        "NON-STRICT",
+        "PASS",
+        "UNSUPPORTED",
+        "SKIPPED",
+    ]
+    .iter()
+    .map(|v| html.find(&format!("data-filter=\"{v}\"")).unwrap())
+    .collect();
+    assert!(filters.is_sorted());
+    // The counts per suite, the suite with problems first.
+    assert!(html.contains(
+        "<tr><th>mixed</th><td class=\"num\">9 cases</td><td><span class=\"count v-FAIL\"><span class=\"n\">4</span> FAIL</span><span class=\"count v-ERROR\"><span class=\"n\">1</span> ERROR</span>"
+    ));
+    assert!(html.find("<tr><th>mixed</th>").unwrap() < html.find("<tr><th>other</th>").unwrap());
+}
+
+#[test]
+fn matrix_names_each_targets_verdict() {
+    let a = mixed();
+    let mut b = mixed();
+    for result in &mut b {
+        result.verdict = Verdict::Pass;
+        result.findings.clear();
+    }
+    let html = render_matrix(&[("http://a".into(), a), ("http://b".into(), b)]);
+    assert!(html.contains(
+        "<code>http://a</code></a> <span class=\"v-FAIL\">4 MUST-level failures in 2 behaviours;"
+    ));
+    assert!(
+        html.contains("<code>http://b</code></a> <span class=\"v-PASS\">All 8 cases pass.</span>")
+    );
+    assert!(html.contains("<p class=\"verdict v-PASS\" id=\"t2-verdict\">All 8 cases pass.</p>"));
 }
