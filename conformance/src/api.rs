@@ -342,6 +342,13 @@ impl Runner {
                 headline.trim_start_matches("error: ").to_owned(),
             ));
         }
+        let mut notes = Vec::new();
+        if control.stopped().is_none()
+            && let Some(note) = socketio_note(plan).await
+        {
+            events(Event::Note(&note));
+            notes.push(note);
+        }
         let progress = |result: &CaseResult| events(Event::Finished(result));
         let results = runner::run_with(
             &plan.suites,
@@ -357,6 +364,7 @@ impl Runner {
             target: self.target.clone(),
             elapsed: started.elapsed(),
             stopped: control.stopped(),
+            notes,
             strict: self.strict,
             judge: plan.judge.clone(),
         }
@@ -379,8 +387,62 @@ pub(crate) enum Event<'a> {
     Unreachable(&'a str),
     /// The target does not speak the protocol (the diagnosis, several lines).
     Preflight(&'a str),
+    /// Something about the target as a whole (printed once, before the cases).
+    Note(&'a str),
     /// A case finished.
     Finished(&'a CaseResult),
+}
+
+/// When the selected cases need Socket.IO and the target does not answer a Socket.IO
+/// CONNECT (a bare Engine.IO server, or the wrong path), the sentence that says so: the
+/// cases' own findings (`got "CONNECT"` for an echoed packet) are right but baffling one by one.
+async fn socketio_note(plan: &Plan) -> Option<String> {
+    let mut revisions: Vec<u8> = runner::runnable(&plan.suites, &plan.selection)
+        .iter()
+        .filter(|i| i.requires.iter().any(|c| c == "socketio"))
+        .map(|i| i.eio)
+        .collect();
+    revisions.sort_unstable();
+    revisions.dedup();
+    if revisions.is_empty() {
+        return None;
+    }
+    let probes = crate::fixtures::load_probes(None).ok()?;
+    let selection = Selection {
+        run: vec!["probe/socketio".into()],
+        eio: revisions,
+        ..Selection::default()
+    };
+    let results = runner::run(
+        std::slice::from_ref(&probes),
+        &selection,
+        &plan.settings,
+        2,
+        &|_| {},
+    )
+    .await;
+    let ran: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Skipped)
+        .collect();
+    if ran.is_empty() || ran.iter().any(|r| r.verdict == Verdict::Pass) {
+        return None;
+    }
+    let first = ran[0];
+    let why = first.findings.first().map_or_else(String::new, |f| {
+        let actual = f
+            .actual
+            .as_deref()
+            .map(|a| format!(", got {}", a.lines().next().unwrap_or_default()))
+            .unwrap_or_default();
+        format!(": {}{actual}", f.message)
+    });
+    Some(format!(
+        "the target does not answer a Socket.IO CONNECT ({}{why}). It may speak Engine.IO only \
+         (or not at this path), and then every Socket.IO case FAILs; if so, `conformance probe \
+         --out profile.yaml` and `--profile profile.yaml` mark them UNSUPPORTED.",
+        first.instance.id
+    ))
 }
 
 /// How a run's exit code is decided.
@@ -431,6 +493,7 @@ pub struct Report {
     target: String,
     elapsed: Duration,
     stopped: Option<Stop>,
+    notes: Vec<String>,
     strict: bool,
     judge: Judge,
 }
@@ -516,6 +579,13 @@ impl Report {
     #[must_use]
     pub fn stopped(&self) -> Option<&str> {
         self.stopped.as_ref().map(Stop::reason)
+    }
+
+    /// What the run found about the target as a whole, before the cases (it does not answer
+    /// a Socket.IO CONNECT, …).
+    #[must_use]
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// How long the run took.
@@ -678,6 +748,9 @@ impl Report {
 /// Prints the console report with the failing cases' transcripts, and the judgement.
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
+        }
         f.write_str(&self.console(Trace::Failing))?;
         if let Some(reason) = self.stopped() {
             writeln!(f, "STOPPED: {reason}")?;

@@ -70,16 +70,15 @@ pub enum Command {
 /// Options of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The server under test and how to talk to it.
+    /// The server under test.
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Which cases run.
+    /// The suites: the built-in ones unless `--fixtures` replaces them.
     #[command(flatten)]
-    pub select: SelectArgs,
-    /// A profile written by `conformance probe`: its unsupported capabilities count as
-    /// `--without`.
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<std::path::PathBuf>,
+    pub fixtures: crate::fixtures::FixtureArgs,
+    /// Which cases run, how the runner talks to the server, when the run stops.
+    #[command(flatten)]
+    pub options: RunOptions,
     /// Report to write (repeatable): `json=PATH`, `junit=PATH`, `html=PATH` (one
     /// self-contained page), `tap=PATH` (TAP 14), `github` (GitHub Actions annotations on
     /// stdout, job summary into `$GITHUB_STEP_SUMMARY`) or `github=PATH` (summary into PATH).
@@ -103,6 +102,18 @@ pub struct RunArgs {
     /// an expired entry; an entry whose cases all pass is stale (exit 4).
     #[arg(long, value_name = "FILE", conflicts_with = "expect")]
     pub known_failing: Option<std::path::PathBuf>,
+}
+
+/// What selects and shapes a run, the same on `run`, `diff` and `record`: which cases, how
+/// the runner talks to the server, when the run stops.
+#[derive(Debug, Clone, Args)]
+pub struct RunOptions {
+    /// Which cases run.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// How the runner talks to the server.
+    #[command(flatten)]
+    pub client: ClientArgs,
     /// Stop the run after this long (like SIGINT/SIGTERM: the cases not run are ERROR, the
     /// reports are written and marked interrupted, exit 5).
     #[arg(long, value_name = "DURATION")]
@@ -113,12 +124,9 @@ pub struct RunArgs {
     pub lost_after: usize,
 }
 
-/// Which fixtures load and which of their cases run (`run`, `diff`).
-#[derive(Debug, Args)]
+/// Which cases run (`run`, `diff`, `record`).
+#[derive(Debug, Clone, Args)]
 pub struct SelectArgs {
-    /// The suites: the built-in ones unless `--fixtures` replaces them.
-    #[command(flatten)]
-    pub fixtures: crate::fixtures::FixtureArgs,
     /// Only these suites (comma-separated: eio4,sio5).
     #[arg(long, value_delimiter = ',')]
     pub suite: Vec<String>,
@@ -136,32 +144,33 @@ pub struct SelectArgs {
     /// `diff`: neither server has it, and those cases are not compared).
     #[arg(long, value_name = "CAPABILITY")]
     pub without: Vec<String>,
+    /// A profile written by `conformance probe`: its unsupported capabilities count as
+    /// `--without`.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<std::path::PathBuf>,
 }
 
 impl SelectArgs {
-    /// The selection these options describe, with `without` besides `--without`.
+    /// The selection these options describe (`--profile` is read by the runner).
     #[must_use]
-    pub fn selection(&self, without: impl IntoIterator<Item = String>) -> crate::runner::Selection {
+    pub fn selection(&self) -> crate::runner::Selection {
         crate::runner::Selection {
             suites: self.suite.clone(),
             eio: self.eio.clone(),
             run: self.run.clone(),
             skip: self.skip.clone(),
-            without: self.without.iter().cloned().chain(without).collect(),
+            without: self.without.clone(),
         }
     }
 }
 
-/// The server under test and how to talk to it (`run`, `probe`).
+/// The server under test (`run`, `probe`, `record`).
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
     /// The server: `http://host:port` or `https://…`, optionally with a path that replaces
     /// the suites' default paths (`/engine.io/`, `/socket.io/`).
     #[arg(long)]
     pub target: String,
-    /// How the runner talks to the server.
-    #[command(flatten)]
-    pub client: ClientArgs,
     /// Start the server under test with this shell command before the run and stop it (its
     /// whole process group) after; it must listen where `--target` points.
     #[arg(long, value_name = "CMD")]
@@ -283,9 +292,12 @@ pub struct ExplainArgs {
 /// Options of `record`.
 #[derive(Debug, Args)]
 pub struct RecordArgs {
-    /// The reference server and how to talk to it (`--exec` starts it for the recording).
+    /// The reference server (`--exec` starts it for the recording).
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Which cases of the draft run, how the runner talks to the server, when it stops.
+    #[command(flatten)]
+    pub options: RunOptions,
     /// The draft: a fixture whose `record` steps are filled in.
     #[arg(long, value_name = "FILE")]
     pub script: std::path::PathBuf,
@@ -302,16 +314,15 @@ pub struct RecordArgs {
 /// Options of `diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The two servers, A then B (give `--target` twice).
+    /// The two servers, A then B (give `--target` twice; no `--exec`: start both first).
     #[arg(long = "target", required = true, num_args = 1)]
     pub target: Vec<String>,
-    /// Timeouts, headers, TLS, parallelism, as for `run` (no `--exec`: start both servers
-    /// first).
+    /// The suites: the built-in ones unless `--fixtures` replaces them.
     #[command(flatten)]
-    pub client: ClientArgs,
-    /// Which cases run.
+    pub fixtures: crate::fixtures::FixtureArgs,
+    /// Which cases run, how the runner talks to the servers, when a run stops; as for `run`.
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub options: RunOptions,
     /// Report to write (repeatable): `html=PATH`, one self-contained page with the verdicts
     /// side by side and each server's cases in detail.
     #[arg(long, value_name = "html=PATH")]
@@ -321,9 +332,12 @@ pub struct DiffArgs {
 /// Options of `probe`.
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// The server under test and how to talk to it.
+    /// The server under test.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// How the runner talks to the server.
+    #[command(flatten)]
+    pub client: ClientArgs,
     /// The probe cases (default: the built-in `fixtures/probe/capabilities.yaml`).
     #[arg(long, value_name = "FILE")]
     pub probes: Option<std::path::PathBuf>,
@@ -392,10 +406,10 @@ pub fn run(cli: Cli) -> u8 {
     let stdin = &mut std::io::stdin().lock();
     let stdout = &mut std::io::stdout().lock();
     let client = match &cli.command {
-        Command::Run(args) => Some(&args.server.client),
-        Command::Probe(args) => Some(&args.server.client),
-        Command::Record(args) => Some(&args.server.client),
-        Command::Diff(args) => Some(&args.client),
+        Command::Run(args) => Some(&args.options.client),
+        Command::Probe(args) => Some(&args.client),
+        Command::Record(args) => Some(&args.options.client),
+        Command::Diff(args) => Some(&args.options.client),
         _ => None,
     };
     if let Some(client) = client {
@@ -422,7 +436,7 @@ pub fn run(cli: Cli) -> u8 {
     match result {
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("{}", e.0);
+            eprintln!("error: {}", e.0);
             exit::USAGE
         }
     }

@@ -118,7 +118,7 @@ struct Stream<'o> {
 }
 
 fn failed(e: DecodeError) -> CommandError {
-    CommandError(format!("error: {e}"))
+    CommandError(e.to_string())
 }
 
 impl Stream<'_> {
@@ -224,7 +224,9 @@ pub fn encode(
     }
     let mut frames = Vec::new();
     for packet in &packets {
-        frames.extend(sio_from_value(packet).map_err(CommandError)?.frames());
+        let assembled = sio_from_value(packet)
+            .map_err(|e| CommandError(format!("{packet}: {e}\n  ({})", crate::wire::SIO_SHAPE)))?;
+        frames.extend(assembled.frames());
     }
     let v3 = options.eio == 3;
     if options.socketio {
@@ -354,7 +356,7 @@ mod tests {
     fn reports_errors_with_offsets() {
         assert_eq!(
             run(decode, V4, &["42[\"a\",]"]).unwrap_err(),
-            "error: invalid JSON at byte 7"
+            "invalid JSON at byte 7"
         );
         let options = WireOptions {
             payload: true,
@@ -362,7 +364,7 @@ mod tests {
         };
         assert_eq!(
             run(decode, options, &["40\u{1e}"]).unwrap_err(),
-            "error: empty packet at byte 3"
+            "empty packet at byte 3"
         );
         assert!(run(decode, V4, &[r#"451-["a",{"_placeholder":true,"num":0}]"#]).is_err());
     }

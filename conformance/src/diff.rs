@@ -14,10 +14,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cli::{DiffArgs, ServerArgs, exit};
+use crate::cli::{DiffArgs, exit};
 use crate::engine::{CaseResult, Verdict};
 use crate::run_command;
-use crate::runner;
 use crate::transport::{Dir, Transcript, WireData, WireKind};
 
 /// One difference between the two runs of a case.
@@ -260,33 +259,20 @@ pub fn diff(args: &DiffArgs) -> u8 {
             }
         }
     }
-    let suites = match run_command::load_suites(&args.select.fixtures) {
-        Ok(suites) => suites,
-        Err(code) => return code,
-    };
-    let selection = args.select.selection([]);
     let mut ran = None;
     let run = async |target: &str| {
-        let server = ServerArgs {
-            target: target.to_owned(),
-            client: args.client.clone(),
-            exec: None,
-            ready: None,
-            ready_timeout: String::new(),
-        };
-        let settings = run_command::settings(&server)?;
-        run_command::reachable(&settings, target).await?;
+        let runner = run_command::run_runner(target, &args.options, &args.fixtures)?;
+        let plan = run_command::plan(&runner)?;
+        run_command::reachable(&plan.settings, target).await?;
         eprintln!("running against {target}");
-        Ok::<_, u8>(
-            runner::run(
-                &suites,
-                &selection,
-                &settings,
-                server.client.parallel,
-                &|_| {},
-            )
-            .await,
-        )
+        let report = run_command::drive(&runner, &plan, &args.options).await?;
+        match report.interrupted() {
+            Some(reason) => {
+                eprintln!("INTERRUPTED: {reason}");
+                Err(exit::INTERRUPTED)
+            }
+            None => Ok(report.results().to_vec()),
+        }
     };
     let both = run_command::block_on(async {
         match (run(&a).await, run(&b).await) {

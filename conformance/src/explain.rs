@@ -192,9 +192,18 @@ fn sh(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''")).replace(SID_MARK, "'\"$SID\"'")
 }
 
+/// `scheme://host:port` of `target`: the transcript's requests carry their whole path (the
+/// target's own path, or the suite's), so only the origin goes in front of them.
+fn origin(target: &str) -> &str {
+    let after_scheme = target.find("://").map_or(0, |i| i + 3);
+    target[after_scheme..]
+        .find(['/', '?', '#'])
+        .map_or(target, |end| &target[..after_scheme + end])
+}
+
 /// Shell commands replaying what the runner sent in the last run of the case.
 fn repro(instance: &CaseInstance, target: &str, case: &Value) -> String {
-    let base = target.trim_end_matches('/');
+    let base = origin(target);
     let ws_base = base.replacen("http", "ws", 1);
     let events = case["transcript"].as_array().cloned().unwrap_or_default();
     // The session ids the server handed out, to be replaced by the ones of the new run.
@@ -222,7 +231,7 @@ fn repro(instance: &CaseInstance, target: &str, case: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "#!/bin/sh\n# Reproduction of `{}` ({:?}): {}\n# fixture {}:{}; last run against {base}: {}",
+        "#!/bin/sh\n# Reproduction of `{}` ({:?}): {}\n# fixture {}:{}; last run against {target}: {}",
         instance.id,
         instance.level,
         instance.title,
@@ -337,5 +346,24 @@ mod tests {
         assert!(text.contains("printf '%s\\n' '2probe' | websocat -t 'ws://127.0.0.1:3000/engine.io/?EIO=4&transport=websocket&sid='\"$SID\"''"), "{text}");
         assert!(text.contains("#   expected: 400"), "{text}");
         assert!(!text.contains("AbC"), "the old sid is replaced: {text}");
+        // A target with a path (a deployment's `/socket.io/`): the requests already carry it.
+        for target in [
+            "http://127.0.0.1:3000/engine.io/",
+            "http://127.0.0.1:3000/engine.io",
+        ] {
+            let text = repro(&suite.instances[0], target, &case);
+            assert!(
+                text.contains("websocat -t 'ws://127.0.0.1:3000/engine.io/?EIO=4"),
+                "{text}"
+            );
+            assert!(!text.contains("/engine.io/engine.io"), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_origin_of_a_target() {
+        assert_eq!(origin("http://h:1/socket.io/"), "http://h:1");
+        assert_eq!(origin("https://h"), "https://h");
+        assert_eq!(origin("http://[::1]:80/x?y"), "http://[::1]:80");
     }
 }

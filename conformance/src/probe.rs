@@ -112,7 +112,7 @@ pub fn probe(args: &ProbeArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let settings = match run_command::settings(&args.server) {
+    let settings = match run_command::settings(&args.server.target, &args.client) {
         Ok(settings) => settings,
         Err(code) => return code,
     };
@@ -134,14 +134,7 @@ async fn probe_and_write(args: &ProbeArgs, suite: &Suite, settings: &RunSettings
     // The instances a round ran (the others are SKIPPED by its selection).
     let run = async |selection: &Selection| {
         let suites = std::slice::from_ref(suite);
-        let mut ran = runner::run(
-            suites,
-            selection,
-            settings,
-            args.server.client.parallel,
-            &|_| {},
-        )
-        .await;
+        let mut ran = runner::run(suites, selection, settings, args.client.parallel, &|_| {}).await;
         ran.retain(|r| r.verdict != Verdict::Skipped);
         ran
     };

@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::{RecordArgs, exit};
 use crate::engine::Verdict;
+use crate::fixtures::FixtureArgs;
 use crate::run_command;
-use crate::runner::{self, Selection};
 use crate::scenario::{self, Action, Suite};
 
 /// `conformance record`.
@@ -55,7 +55,7 @@ async fn record_inner(args: &RecordArgs) -> Result<(), Failure> {
             args.script.display()
         )));
     }
-    let takes = run_draft(args, &suite).await?;
+    let takes = run_draft(args).await?;
     let mut captured = Captured::default();
     let mut out_lines: Vec<String> = draft.lines().map(str::to_owned).collect();
     let mut review = Vec::new();
@@ -153,41 +153,44 @@ fn record_lines(suite: &Suite, draft: &str) -> Result<Vec<u64>, String> {
 /// Runs every instance of the draft `args.runs` times; what each record line took, over all
 /// runs and instances. Any failing step (a draft's own expectations, or a record step that
 /// got nothing) stops the recording.
-async fn run_draft(
-    args: &RecordArgs,
-    suite: &Suite,
-) -> Result<BTreeMap<u64, Vec<(Take, Value)>>, Failure> {
-    let settings = run_command::settings(&args.server).map_err(|code| (code, String::new()))?;
+async fn run_draft(args: &RecordArgs) -> Result<BTreeMap<u64, Vec<(Take, Value)>>, Failure> {
+    let draft = FixtureArgs {
+        fixtures: vec![args.script.clone()],
+        extra_fixtures: Vec::new(),
+    };
+    let quiet = |code| (code, String::new());
+    let runner =
+        run_command::run_runner(&args.server.target, &args.options, &draft).map_err(quiet)?;
+    let plan = run_command::plan(&runner).map_err(quiet)?;
+    let settings = plan.settings.clone();
     let runs = async {
         let mut takes: BTreeMap<u64, Vec<(Take, Value)>> = BTreeMap::new();
         let mut failed = Vec::new();
         for run in 0..args.runs {
-            let results = runner::run(
-                std::slice::from_ref(suite),
-                &Selection::default(),
-                &settings,
-                args.server.client.parallel,
-                &|_| {},
-            )
-            .await;
-            for result in results {
-                if result.verdict != Verdict::Pass {
+            let report = run_command::drive(&runner, &plan, &args.options).await?;
+            if let Some(reason) = report.interrupted() {
+                failed.push(format!("INTERRUPTED: {reason}"));
+                break;
+            }
+            for result in report.results() {
+                if !matches!(result.verdict, Verdict::Pass | Verdict::Skipped) {
                     let why = result.findings.first().map_or(String::new(), |f| {
                         format!(" (line {}: {})", f.line, f.message)
                     });
                     failed.push(format!("{} {}{why}", result.verdict, result.instance.id));
                 }
-                for (line, value) in result.recorded {
+                for (line, value) in &result.recorded {
                     let take = (run, result.instance.id.clone());
-                    takes.entry(line).or_default().push((take, value));
+                    takes.entry(*line).or_default().push((take, value.clone()));
                 }
             }
         }
-        (takes, failed)
+        Ok((takes, failed))
     };
     let (takes, failed) = run_command::with_server(&args.server, &settings, runs)
         .await
-        .map_err(|code| (code, String::new()))?;
+        .and_then(|ran| ran)
+        .map_err(quiet)?;
     if failed.is_empty() {
         Ok(takes)
     } else {

@@ -1,8 +1,9 @@
 //! `conformance run` and `conformance list`.
 
-use crate::api::{Event, Plan, Runner};
-use crate::cli::{ListArgs, ListFormat, RunArgs, ServerArgs, exit};
+use crate::api::{Event, Plan, Report, Runner};
+use crate::cli::{ClientArgs, ListArgs, ListFormat, RunArgs, RunOptions, ServerArgs, exit};
 use crate::engine::{RunSettings, Verdict};
+use crate::fixtures::FixtureArgs;
 use crate::matcher::Captures;
 use crate::report::{self, Trace};
 use crate::runner;
@@ -111,19 +112,10 @@ pub fn run(args: &RunArgs) -> u8 {
 }
 
 async fn run_async(args: &RunArgs) -> u8 {
-    let mut runner = match runner(&args.server) {
-        Ok(runner) => runner
-            .select(
-                args.select.selection(std::iter::empty()),
-                args.select.fixtures.clone(),
-            )
-            .lost_after(args.lost_after)
-            .strict(args.strict),
+    let mut runner = match run_runner(&args.server.target, &args.options, &args.fixtures) {
+        Ok(runner) => runner.strict(args.strict),
         Err(code) => return code,
     };
-    if let Some(file) = &args.profile {
-        runner = runner.profile(file);
-    }
     if let Some(file) = &args.expect {
         runner = runner.expect(file);
     }
@@ -131,12 +123,9 @@ async fn run_async(args: &RunArgs) -> u8 {
         runner = runner.known_failing(file);
     }
     // Every input file is read before the server starts: a usage error costs nothing.
-    let plan = match runner.plan() {
+    let plan = match plan(&runner) {
         Ok(plan) => plan,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return e.exit_code();
-        }
+        Err(code) => return code,
     };
     let reports = match report_destinations(&args.report) {
         Ok(reports) => reports,
@@ -151,10 +140,9 @@ async fn run_async(args: &RunArgs) -> u8 {
     .unwrap_or_else(|code| code)
 }
 
-/// The library runner for the server options (target, headers, TLS, deadlines).
-pub(crate) fn runner(args: &ServerArgs) -> Result<Runner, u8> {
-    let client = &args.client;
-    let mut runner = Runner::new(&args.target)
+/// The library runner for the client options (target, headers, TLS, deadlines).
+pub(crate) fn runner(target: &str, client: &ClientArgs) -> Result<Runner, u8> {
+    let mut runner = Runner::new(target)
         .insecure(client.insecure)
         .timeout(duration("timeout", &client.timeout)?)
         .timing_slack(duration("timing-slack", &client.timing_slack)?)
@@ -168,6 +156,80 @@ pub(crate) fn runner(args: &ServerArgs) -> Result<Runner, u8> {
         runner = runner.ca_file(file);
     }
     Ok(runner)
+}
+
+/// The library runner for the options `run`, `diff` and `record` share.
+pub(crate) fn run_runner(
+    target: &str,
+    options: &RunOptions,
+    fixtures: &FixtureArgs,
+) -> Result<Runner, u8> {
+    let mut runner = runner(target, &options.client)?
+        .select(options.select.selection(), fixtures.clone())
+        .lost_after(options.lost_after);
+    if let Some(file) = &options.select.profile {
+        runner = runner.profile(file);
+    }
+    Ok(runner)
+}
+
+/// What `runner` will run, every input read; errors are printed.
+pub(crate) fn plan(runner: &Runner) -> Result<Plan, u8> {
+    runner.plan().map_err(|e| {
+        eprintln!("error: {e}");
+        e.exit_code()
+    })
+}
+
+/// Runs `plan` once, stopping on SIGINT, SIGTERM and `--max-run-duration`, with a progress
+/// bar on a terminal and a progress line every few seconds elsewhere.
+pub(crate) async fn drive(
+    runner: &Runner,
+    plan: &Plan,
+    options: &RunOptions,
+) -> Result<Report, u8> {
+    let control = Arc::new(runner::Control::new(options.lost_after));
+    let max_run = match options.max_run_duration.as_deref() {
+        Some(text) => Some(duration("max-run-duration", text)?),
+        None => None,
+    };
+    let watcher = tokio::spawn(watch_stop(Arc::clone(&control), max_run));
+    let total = plan.suites.iter().map(|s| s.instances.len()).sum::<usize>();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let heartbeat = bar
+        .is_none()
+        .then(|| tokio::spawn(heartbeat(Arc::clone(&control), HEARTBEAT)));
+    let events = |event: Event<'_>| match event {
+        Event::Unreachable(reason) => eprintln!("error: {reason}"),
+        Event::Preflight(text) => eprint!("{text}"),
+        // On standard output with the report (CI logs often keep only that), before it.
+        Event::Note(text) => match &bar {
+            Some(bar) => bar.println(format!("note: {text}")),
+            None => println!("note: {text}"),
+        },
+        Event::Finished(result) => {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+                bar.set_message(format!("{} {}", result.verdict, result.instance.id));
+            }
+        }
+    };
+    let report = runner.execute(plan, &control, &events).await;
+    watcher.abort();
+    if let Some(heartbeat) = heartbeat {
+        heartbeat.abort();
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(report)
 }
 
 /// Fails fast, with a clear message, when nothing listens at the target.
@@ -265,45 +327,10 @@ async fn execute(
     plan: &Plan,
     reports: Vec<(ReportKind, Option<PathBuf>)>,
 ) -> u8 {
-    let control = Arc::new(runner::Control::new(args.lost_after));
-    let max_run = match args.max_run_duration.as_deref() {
-        Some(text) => match duration("max-run-duration", text) {
-            Ok(d) => Some(d),
-            Err(code) => return code,
-        },
-        None => None,
+    let report = match drive(runner, plan, &args.options).await {
+        Ok(report) => report,
+        Err(code) => return code,
     };
-    let watcher = tokio::spawn(watch_stop(Arc::clone(&control), max_run));
-    let total = plan.suites.iter().map(|s| s.instances.len()).sum::<usize>();
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let heartbeat = bar
-        .is_none()
-        .then(|| tokio::spawn(heartbeat(Arc::clone(&control), HEARTBEAT)));
-    let events = |event: Event<'_>| match event {
-        Event::Unreachable(reason) => eprintln!("error: {reason}"),
-        Event::Preflight(text) => eprint!("{text}"),
-        Event::Finished(result) => {
-            if let Some(bar) = &bar {
-                bar.inc(1);
-                bar.set_message(format!("{} {}", result.verdict, result.instance.id));
-            }
-        }
-    };
-    let report = runner.execute(plan, &control, &events).await;
-    watcher.abort();
-    if let Some(heartbeat) = heartbeat {
-        heartbeat.abort();
-    }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
     let results = report.results();
     let interrupted = report.interrupted();
     print!("{}", report::console(results, args.trace, report.elapsed()));
@@ -467,9 +494,9 @@ fn mark_interrupted(kind: ReportKind, text: &str, reason: &str) -> String {
     }
 }
 
-/// The engine settings of the server options; errors are printed.
-pub(crate) fn settings(args: &ServerArgs) -> Result<RunSettings, u8> {
-    runner(args)?.settings().map_err(|e| {
+/// The engine settings of the client options; errors are printed.
+pub(crate) fn settings(target: &str, client: &ClientArgs) -> Result<RunSettings, u8> {
+    runner(target, client)?.settings().map_err(|e| {
         eprintln!("error: {e}");
         e.exit_code()
     })

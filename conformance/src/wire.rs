@@ -145,17 +145,34 @@ fn bin_leaf(map: &Map<String, Value>) -> Option<Result<Vec<u8>, String>> {
     }
 }
 
-/// Builds the packet described by a golden-vector `input` object: `type` 0–6, `nsp`
-/// (default `/`), optional `id` and `data`. As in the reference encoder, an EVENT / ACK whose
-/// data holds binary leaves becomes a BINARY_EVENT / BINARY_ACK.
+/// What [`sio_from_value`] accepts, for its error messages.
+pub const SIO_SHAPE: &str = r#"a packet is {"type": "EVENT", "nsp": "/", "data": ["hello", {"$bin": "0102"}], "id": 3}: "type" a number 0-6 or a name (CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR, BINARY_EVENT, BINARY_ACK), "nsp" optional (default "/"), "data" optional, "id" optional"#;
+
+/// Builds the packet described by a golden-vector `input` object: `type` 0–6 or its spec
+/// name (`"EVENT"`, as fixtures write it), `nsp` (default `/`), optional `id` and `data`. As in
+/// the reference encoder, an EVENT / ACK whose data holds binary leaves becomes a
+/// BINARY_EVENT / BINARY_ACK.
+///
+/// # Errors
+/// What is wrong with the object; see [`SIO_SHAPE`] for what is right.
 pub fn sio_from_value(input: &Value) -> Result<Assembled, String> {
     let object = input.as_object().ok_or("a packet is a JSON object")?;
-    let digit = object
-        .get("type")
-        .and_then(Value::as_u64)
-        .and_then(|t| u8::try_from(t).ok())
-        .and_then(|t| PacketType::from_digit(b'0' + t))
-        .ok_or("\"type\" must be a number from 0 to 6")?;
+    let digit = match object.get("type") {
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|t| u8::try_from(t).ok())
+            .and_then(|t| PacketType::from_digit(b'0'.checked_add(t)?)),
+        Some(Value::String(name)) => PacketType::from_name(&name.to_ascii_uppercase()),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        format!(
+            "\"type\" {}: a number from 0 to 6 or a packet type name",
+            object
+                .get("type")
+                .map_or("is missing".to_owned(), |t| format!("{t} is not valid"))
+        )
+    })?;
     let namespace = match object.get("nsp") {
         None => "/",
         Some(Value::String(ns)) => ns.as_str(),
@@ -237,6 +254,29 @@ mod tests {
     #[test]
     fn rejects_bad_inputs() {
         assert!(sio_from_value(&serde_json::json!({"type": 9})).is_err());
+        assert!(sio_from_value(&serde_json::json!({"type": 255})).is_err());
+        assert!(sio_from_value(&serde_json::json!({"type": "PING"})).is_err());
+        assert!(sio_from_value(&serde_json::json!({"nsp": "/"})).is_err());
+        // A name, as fixtures and reports write it, is the same packet as its number.
+        use serde_json::json;
+        for (named, numbered) in [
+            (
+                json!({"type": "EVENT", "data": ["a"], "id": 1}),
+                json!({"type": 2, "data": ["a"], "id": 1}),
+            ),
+            (
+                json!({"type": "event", "data": ["a"]}),
+                json!({"type": 2, "data": ["a"]}),
+            ),
+            (json!({"type": "CONNECT"}), json!({"type": 0})),
+            (
+                json!({"type": "ACK", "data": [1], "id": 7}),
+                json!({"type": 3, "data": [1], "id": 7}),
+            ),
+        ] {
+            let frames = |v: &Value| sio_from_value(v).unwrap().frames().collect::<Vec<_>>();
+            assert_eq!(frames(&named), frames(&numbered), "{named}");
+        }
         assert!(sio_from_value(&serde_json::json!({"type": 2, "data": []})).is_err());
         assert!(
             sio_from_value(&serde_json::json!({"type": 2, "nsp": "x", "data": ["a"]})).is_err()

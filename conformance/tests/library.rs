@@ -27,6 +27,7 @@ async fn a_conforming_server_passes_and_the_report_says_what_ran() {
     report.assert_conforms();
     assert_eq!(report.exit_code(), 0);
     assert!(report.stopped().is_none());
+    assert!(report.notes().is_empty(), "{:?}", report.notes());
     let summary = report.summary();
     assert!(summary.pass >= 10, "{summary:?}");
     assert_eq!((summary.fail, summary.error), (0, 0));
@@ -124,4 +125,30 @@ async fn what_cannot_start_is_an_error_and_a_silent_target_a_harness_verdict() {
     assert_eq!(report.exit_code(), 3);
     assert!(report.stopped().is_some_and(|r| r.contains("unreachable")));
     assert!(report.summary().error > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_does_not_speak_socketio_is_named_once() {
+    // The contract server's `/engine.io/` endpoint is a bare Engine.IO echo: it sends the
+    // CONNECT back as it came.
+    let server = ContractServer::start().await.expect("the server starts");
+    let report = runner(format!("{}/engine.io/", server.url()))
+        .only("sio5/connect/main-namespace")
+        .run()
+        .await
+        .expect("the run starts");
+    server.stop().await;
+
+    assert_eq!(report.exit_code(), 1);
+    let notes = report.notes();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("does not answer a Socket.IO CONNECT"),
+        "{notes:?}"
+    );
+    assert!(
+        report
+            .to_string()
+            .starts_with("note: the target does not answer")
+    );
 }
