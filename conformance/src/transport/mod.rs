@@ -56,7 +56,8 @@ pub enum TransportError {
     Tls {
         /// `host:port`.
         addr: String,
-        /// rustls' description.
+        /// One sentence: for a refused certificate what is wrong and what to pass
+        /// (`--ca-file`, `--insecure`), else rustls' description.
         message: String,
     },
     /// The request could not be built (header or URI the client refuses to send).

@@ -15,12 +15,16 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::client::danger::{
     HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
 };
+use tokio_rustls::rustls::client::{WebPkiServerVerifier, verify_server_name};
 use tokio_rustls::rustls::crypto::{
     WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature,
 };
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use tokio_rustls::rustls::{self, ClientConfig, DigitallySignedStruct, RootCertStore};
+use tokio_rustls::rustls::server::ParsedCertificate;
+use tokio_rustls::rustls::{
+    self, CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore,
+};
 
 use super::{Target, TransportError};
 
@@ -161,7 +165,7 @@ impl Connector {
             })?
             .map_err(|e| TransportError::Tls {
                 addr,
-                message: e.to_string(),
+                message: handshake_failure(&e, host, self.target.ca_file.as_deref()),
             })?;
         Ok(TransportStream::Tls(Box::new(stream)))
     }
@@ -184,20 +188,46 @@ fn client_config(target: &Target) -> Result<ClientConfig, TransportError> {
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCert { algorithms }))
             .with_no_client_auth()
     } else {
-        let mut roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        if let Some(path) = &target.ca_file {
-            add_ca_file(&mut roots, path)?;
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier(target)?))
+            .with_no_client_auth()
     };
     // Engine.IO needs HTTP/1.1 (polling and the WebSocket upgrade); never negotiate h2.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 
-fn add_ca_file(roots: &mut RootCertStore, path: &std::path::Path) -> Result<(), TransportError> {
+/// The verifier of a run without `--insecure`: the web PKI roots plus the `--ca-file`
+/// certificates, each of which also pins itself as a server certificate.
+fn verifier(target: &Target) -> Result<PinnedOrWebPki, TransportError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let algorithms = provider.signature_verification_algorithms;
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let pinned = match &target.ca_file {
+        Some(path) => add_ca_file(&mut roots, path)?,
+        None => Vec::new(),
+    };
+    let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map_err(|e| TransportError::Tls {
+            addr: target.authority(),
+            message: e.to_string(),
+        })?;
+    Ok(PinnedOrWebPki {
+        webpki,
+        pinned,
+        algorithms,
+    })
+}
+
+/// Adds the certificates of `path` to `roots` and returns them.
+fn add_ca_file(
+    roots: &mut RootCertStore,
+    path: &std::path::Path,
+) -> Result<Vec<CertificateDer<'static>>, TransportError> {
     let err = |message: String| TransportError::CaFile {
         path: path.display().to_string(),
         message,
@@ -209,10 +239,194 @@ fn add_ca_file(roots: &mut RootCertStore, path: &std::path::Path) -> Result<(), 
     if certs.is_empty() {
         return Err(err("no PEM certificate found".to_owned()));
     }
-    for cert in certs {
-        roots.add(cert).map_err(|e| err(e.to_string()))?;
+    for cert in &certs {
+        roots.add(cert.clone()).map_err(|e| err(e.to_string()))?;
     }
-    Ok(())
+    Ok(certs)
+}
+
+/// Full webpki verification (web PKI roots plus the `--ca-file` certificates as trust anchors),
+/// and one exception, as curl's `--cacert` has: the server's own certificate is accepted when
+/// it is byte-identical to a certificate of the file and webpki refused it only for what a
+/// self-signed certificate is. `openssl req -x509` marks its certificate `CA:TRUE`, which webpki
+/// refuses as an end entity (`CaUsedAsEndEntity`); a self-signed certificate without `CA:TRUE`
+/// passes webpki as its own trust anchor, and `UnknownIssuer` is let through to the pin too.
+/// webpki finds both after it has checked the validity period, so an expired pinned
+/// certificate is still refused; its extended key usage (checked after `CaUsedAsEndEntity`) is
+/// not. A pinned certificate must still name the target host (in its subjectAltName, as webpki
+/// does: the common name is not read), and the handshake signatures are checked against it,
+/// so the server must hold its key.
+#[derive(Debug)]
+struct PinnedOrWebPki {
+    webpki: Arc<WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for PinnedOrWebPki {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Err(rustls::Error::InvalidCertificate(e))
+                if is_untrusted_issuer(&e)
+                    && self
+                        .pinned
+                        .iter()
+                        .any(|pin| pin.as_ref() == end_entity.as_ref()) =>
+            {
+                verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            result => result,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// The refusals of a self-signed server certificate: no trusted issuer, or (openssl's kind) a
+/// CA certificate as the end entity. rustls passes webpki's `CaUsedAsEndEntity` on as an opaque
+/// `Other` error whose text is the variant name; the pinning tests notice if that changes.
+fn is_untrusted_issuer(error: &CertificateError) -> bool {
+    match error {
+        CertificateError::UnknownIssuer => true,
+        CertificateError::Other(other) => other.0.to_string() == "CaUsedAsEndEntity",
+        _ => false,
+    }
+}
+
+/// One sentence for a failed TLS handshake with `host`: what is wrong with the certificate and
+/// what to do about it; other failures keep the rustls (or I/O) text.
+fn handshake_failure(error: &io::Error, host: &str, ca_file: Option<&std::path::Path>) -> String {
+    match error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(rustls::Error::InvalidCertificate(e)) => certificate_failure(e, host, ca_file)
+            .unwrap_or_else(|| rustls::Error::InvalidCertificate(e.clone()).to_string()),
+        Some(other) => other.to_string(),
+        None => error.to_string(),
+    }
+}
+
+fn certificate_failure(
+    error: &CertificateError,
+    host: &str,
+    ca_file: Option<&std::path::Path>,
+) -> Option<String> {
+    const INSECURE: &str = "or pass --insecure to skip certificate checks";
+    Some(match error {
+        e if is_untrusted_issuer(e) => {
+            let trusted = match ca_file {
+                Some(path) => format!("the web PKI roots and {}", path.display()),
+                None => "the web PKI roots".to_owned(),
+            };
+            format!(
+                "the server's certificate is self-signed or signed by an unknown CA (trusted \
+                 are {trusted}): pass --ca-file PEM with the server's certificate or its CA, \
+                 {INSECURE}"
+            )
+        }
+        CertificateError::NotValidForName => format!(
+            "the server's certificate is not valid for {host}: use a --target host it \
+             names, {INSECURE}"
+        ),
+        CertificateError::NotValidForNameContext { presented, .. } => {
+            let names = if presented.is_empty() {
+                "no name in a subjectAltName (the common name is not read)".to_owned()
+            } else {
+                presented
+                    .iter()
+                    .map(|name| presented_name(name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!(
+                "the server's certificate is not valid for {host} (it names {names}): use a \
+                 --target host it names, {INSECURE}"
+            )
+        }
+        CertificateError::Expired => {
+            format!("the server's certificate has expired: renew it, {INSECURE}")
+        }
+        CertificateError::ExpiredContext { time, not_after } => format!(
+            "the server's certificate expired on {} (it is {} now): renew it, {INSECURE}",
+            utc(*not_after),
+            utc(*time)
+        ),
+        CertificateError::NotValidYet => {
+            format!("the server's certificate is not valid yet: check the clocks, {INSECURE}")
+        }
+        CertificateError::NotValidYetContext { time, not_before } => format!(
+            "the server's certificate is valid only from {} (it is {} now): check the clocks, \
+             {INSECURE}",
+            utc(*not_before),
+            utc(*time)
+        ),
+        _ => return None,
+    })
+}
+
+/// `DnsName("localhost")` / `IpAddress(127.0.0.1)` (webpki's debug text) as the bare name.
+fn presented_name(name: &str) -> &str {
+    ["DnsName(\"", "IpAddress("]
+        .iter()
+        .zip(["\")", ")"])
+        .find_map(|(open, close)| name.strip_prefix(open)?.strip_suffix(close))
+        .unwrap_or(name)
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` (days to civil date: Howard Hinnant's algorithm).
+fn utc(time: UnixTime) -> String {
+    let secs = time.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days.cast_signed() + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// `--insecure`: any certificate chain and name are accepted, but the handshake signatures are
@@ -270,19 +484,50 @@ mod tests {
     const CA_PEM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/transport/testdata/ca.pem");
     const LEAF_PEM: &[u8] = include_bytes!("testdata/leaf.pem");
     const LEAF_KEY: &[u8] = include_bytes!("testdata/leaf.key");
+    // Two self-signed certificates for 127.0.0.1 made as people make them (`CA:TRUE`), valid
+    // until 2126: `openssl req -x509 -newkey rsa:2048 -nodes -keyout self-signed.key
+    // -out self-signed.pem -days 36500 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1`.
+    const SELF_SIGNED: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/transport/testdata/self-signed.pem"
+    );
+    const SELF_SIGNED_PEM: &[u8] = include_bytes!("testdata/self-signed.pem");
+    const SELF_SIGNED_KEY: &[u8] = include_bytes!("testdata/self-signed.key");
+    const OTHER_PEM: &[u8] = include_bytes!("testdata/other-self-signed.pem");
+    const OTHER_KEY: &[u8] = include_bytes!("testdata/other-self-signed.key");
     const LIMIT: Duration = Duration::from_secs(10);
 
-    /// TLS server on 127.0.0.1 that answers one read with `pong`.
+    /// TLS server on 127.0.0.1 (leaf of the test CA) that answers one read with `pong`.
     async fn tls_server() -> u16 {
-        let cert = CertificateDer::from_pem_slice(LEAF_PEM).unwrap();
-        let key = PrivateKeyDer::from_pem_slice(LEAF_KEY).unwrap();
-        let config =
-            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(vec![cert], key)
-                .unwrap();
+        serve(LEAF_PEM, LEAF_KEY).await
+    }
+
+    /// TLS server on 127.0.0.1 presenting `cert_pem` and signing with `key_pem` (which need not
+    /// be the certificate's key) that answers one read with `pong`.
+    async fn serve(cert_pem: &[u8], key_pem: &[u8]) -> u16 {
+        /// Presents one certificate with any key: rustls' own setters refuse a mismatch.
+        #[derive(Debug)]
+        struct Fixed(Arc<rustls::sign::CertifiedKey>);
+        impl rustls::server::ResolvesServerCert for Fixed {
+            fn resolve(
+                &self,
+                _: rustls::server::ClientHello<'_>,
+            ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+                Some(self.0.clone())
+            }
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let cert = CertificateDer::from_pem_slice(cert_pem).unwrap();
+        let key = provider
+            .key_provider
+            .load_private_key(PrivateKeyDer::from_pem_slice(key_pem).unwrap())
+            .unwrap();
+        let certified = rustls::sign::CertifiedKey::new(vec![cert], key);
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(Fixed(Arc::new(certified))));
         let acceptor = TlsAcceptor::from(Arc::new(config));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -320,7 +565,15 @@ mod tests {
 
             let err = roundtrip(base.clone()).await.unwrap_err();
             assert!(matches!(err, TransportError::Tls { .. }), "{err}");
-            assert!(err.to_string().contains("certificate"), "{err}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "TLS with 127.0.0.1:{port} failed: the server's certificate is self-signed \
+                     or signed by an unknown CA (trusted are the web PKI roots): pass --ca-file \
+                     PEM with the server's certificate or its CA, or pass --insecure to skip \
+                     certificate checks"
+                )
+            );
 
             let insecure = Target {
                 insecure: true,
@@ -345,5 +598,137 @@ mod tests {
         })
         .await
         .unwrap();
+    }
+
+    fn target(host: &str, port: u16, ca_file: Option<&str>) -> Target {
+        Target {
+            ca_file: ca_file.map(Into::into),
+            ..Target::parse(&format!("https://{host}:{port}"), "/socket.io/").unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn ca_file_pins_the_self_signed_certificate_the_server_presents() {
+        tokio::time::timeout(LIMIT, async {
+            let port = serve(SELF_SIGNED_PEM, SELF_SIGNED_KEY).await;
+            let pinned = target("127.0.0.1", port, Some(SELF_SIGNED));
+            assert_eq!(roundtrip(pinned).await.unwrap(), b"pong");
+
+            // Without the file: refused, and the sentence says what to pass.
+            let err = roundtrip(target("127.0.0.1", port, None))
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("self-signed or signed by an unknown CA"),
+                "{err}"
+            );
+            assert!(
+                err.contains("--ca-file PEM with the server's certificate"),
+                "{err}"
+            );
+
+            let insecure = Target {
+                insecure: true,
+                ..target("127.0.0.1", port, None)
+            };
+            assert_eq!(roundtrip(insecure).await.unwrap(), b"pong");
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_pinned_certificate_must_name_the_target_host() {
+        tokio::time::timeout(LIMIT, async {
+            let port = serve(SELF_SIGNED_PEM, SELF_SIGNED_KEY).await;
+            let err = roundtrip(target("localhost", port, Some(SELF_SIGNED)))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, TransportError::Tls { .. }), "{err}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "TLS with localhost:{port} failed: the server's certificate is not valid \
+                     for localhost (it names 127.0.0.1): use a --target host it names, or \
+                     pass --insecure to skip certificate checks"
+                )
+            );
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn another_self_signed_certificate_is_still_refused() {
+        tokio::time::timeout(LIMIT, async {
+            let port = serve(OTHER_PEM, OTHER_KEY).await;
+            let err = roundtrip(target("127.0.0.1", port, Some(SELF_SIGNED)))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, TransportError::Tls { .. }), "{err}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "TLS with 127.0.0.1:{port} failed: the server's certificate is self-signed \
+                     or signed by an unknown CA (trusted are the web PKI roots and \
+                     {SELF_SIGNED}): pass --ca-file PEM with the server's certificate or its \
+                     CA, or pass --insecure to skip certificate checks"
+                )
+            );
+            // A CA file that holds both: the pin is per certificate.
+            let both = std::env::temp_dir().join(format!("sio-pins-{}.pem", std::process::id()));
+            std::fs::write(&both, [SELF_SIGNED_PEM, OTHER_PEM].concat()).unwrap();
+            let with_both = target("127.0.0.1", port, Some(both.to_str().unwrap()));
+            assert_eq!(roundtrip(with_both).await.unwrap(), b"pong");
+            let _ = std::fs::remove_file(&both);
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_server_without_the_pinned_certificate_key_is_refused() {
+        tokio::time::timeout(LIMIT, async {
+            // Presents the pinned certificate but signs the handshake with another key.
+            let port = serve(SELF_SIGNED_PEM, OTHER_KEY).await;
+            let err = roundtrip(target("127.0.0.1", port, Some(SELF_SIGNED)))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, TransportError::Tls { .. }), "{err}");
+            assert!(err.to_string().contains("BadSignature"), "{err}");
+        })
+        .await
+        .unwrap();
+    }
+
+    #[test]
+    fn expired_certificates_are_explained() {
+        let verifier = verifier(&target("127.0.0.1", 443, Some(SELF_SIGNED))).unwrap();
+        let cert = CertificateDer::from_pem_slice(SELF_SIGNED_PEM).unwrap();
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        // 2200-01-01 00:00:00 UTC, after the test certificates' end in 2126.
+        let later = UnixTime::since_unix_epoch(Duration::from_secs(7_258_118_400));
+        let Err(rustls::Error::InvalidCertificate(e)) =
+            verifier.verify_server_cert(&cert, &[], &name, &[], later)
+        else {
+            panic!("an expired pinned certificate was accepted");
+        };
+        let sentence = certificate_failure(&e, "127.0.0.1", None).unwrap();
+        assert!(
+            sentence.starts_with("the server's certificate expired on 2126-"),
+            "{sentence}"
+        );
+        assert!(
+            sentence.ends_with(
+                " (it is 2200-01-01 00:00:00 UTC now): renew it, or pass --insecure to skip \
+                 certificate checks"
+            ),
+            "{sentence}"
+        );
+        assert_eq!(
+            utc(UnixTime::since_unix_epoch(Duration::from_secs(951_827_696))),
+            "2000-02-29 12:34:56 UTC"
+        );
     }
 }
