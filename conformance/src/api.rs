@@ -325,8 +325,8 @@ impl Runner {
         let started = Instant::now();
         let settings = &plan.settings;
         // Nothing listens: no preflight, every case is ERROR with that reason.
-        if let Err(e) = server_process::accepts_connections(&settings.target).await {
-            let reason = format!("target {} unreachable: {e}", self.target);
+        if let Err(e) = server_process::connects(&settings.target).await {
+            let reason = server_process::no_connection(&self.target, &e);
             events(Event::Unreachable(&reason));
             control.stop(Stop::TargetLost(reason));
         }

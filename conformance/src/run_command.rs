@@ -235,10 +235,10 @@ pub(crate) async fn drive(
 /// Fails fast, with a clear message, when nothing listens at the target.
 /// (`target` is the `--target` text, for the message).
 pub(crate) async fn reachable(settings: &RunSettings, target: &str) -> Result<(), u8> {
-    server_process::accepts_connections(&settings.target)
+    server_process::connects(&settings.target)
         .await
         .map_err(|e| {
-            eprintln!("error: target {target} unreachable: {e}");
+            eprintln!("error: {}", server_process::no_connection(target, &e));
             exit::HARNESS
         })
 }

@@ -164,12 +164,26 @@ async fn signal_group(group: u32, signal: &str) {
 
 /// Whether `target` accepts a TCP (and TLS) connection.
 pub async fn accepts_connections(target: &Target) -> Result<(), String> {
-    let connector = Connector::new(target.clone()).map_err(|e| e.to_string())?;
-    connector
-        .connect()
-        .await
-        .map(drop)
-        .map_err(|e| e.to_string())
+    connects(target).await.map_err(|e| e.to_string())
+}
+
+/// Connects to `target` (TCP, then TLS for `https`) and lets go.
+///
+/// # Errors
+/// The connection or the TLS handshake failed.
+pub async fn connects(target: &Target) -> Result<(), crate::transport::TransportError> {
+    Connector::new(target.clone())?.connect().await.map(drop)
+}
+
+/// Why a run cannot reach `target` (the `--target` text): nothing accepts the connection
+/// (unreachable), or the TLS handshake fails (the server is there; its certificate is not
+/// trusted, …).
+#[must_use]
+pub fn no_connection(target: &str, error: &crate::transport::TransportError) -> String {
+    match error {
+        crate::transport::TransportError::Tls { .. } => format!("target {target}: {error}"),
+        _ => format!("target {target} unreachable: {error}"),
+    }
 }
 
 async fn probe(ready: &Readiness) -> Result<(), String> {

@@ -143,3 +143,165 @@ fn extra_fixtures_add_suites_and_a_name_defined_twice_is_an_error() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+// ------------------------------------------------------------------ snapshots
+//
+// What a user reads: the help of every command, the one-line errors and their exit codes,
+// the reproduction `explain --repro` prints. A change to any of them shows up as a snapshot
+// diff (`cargo insta review`, or `INSTA_UPDATE=always cargo test` and read the diff).
+
+/// Exit code, then standard output and standard error, as a user sees them.
+fn shown(output: &Output) -> String {
+    format!(
+        "exit {}\n--- stdout\n{}--- stderr\n{}",
+        output
+            .status
+            .code()
+            .map_or("signal".into(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn help_of_every_command() {
+    let dir = empty_dir("help");
+    for command in [
+        &["--help"][..],
+        &["run", "--help"],
+        &["probe", "--help"],
+        &["diff", "--help"],
+        &["record", "--help"],
+        &["explain", "--help"],
+        &["list", "--help"],
+        &["lint", "--help"],
+        &["fixtures", "export", "--help"],
+        &["encode", "--help"],
+        &["decode", "--help"],
+    ] {
+        let name = format!("help {}", command.join(" "));
+        insta::assert_snapshot!(name, shown(&conformance(&dir, command)));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[test]
+fn errors_are_one_line_with_their_exit_code() {
+    let dir = empty_dir("errors");
+    let port = closed_port().to_string();
+    let closed = format!("http://127.0.0.1:{port}");
+    // `explain` before any run: the case, and what to do for its last run.
+    let out = conformance(&dir, &["explain", "sio5/connect/main-namespace"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("fixture: fixtures/conformance/sio5.yaml:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("no last run at .conformance/last-run.json"),
+        "{text}"
+    );
+    for (name, command) in [
+        ("no target", vec!["run"]),
+        ("bad target", vec!["run", "--target", "ftp://example"]),
+        (
+            "unknown report",
+            vec!["run", "--target", "http://127.0.0.1:1", "--report", "pdf=x"],
+        ),
+        (
+            "missing profile",
+            vec![
+                "run",
+                "--target",
+                "http://127.0.0.1:1",
+                "--profile",
+                "nope.yaml",
+            ],
+        ),
+        ("unknown suite dir", vec!["list", "--fixtures", "nowhere"]),
+        ("encode bad type", vec!["encode", r#"{"type":"PING"}"#]),
+        ("decode bad frame", vec!["decode", "9x"]),
+        ("explain unknown case", vec!["explain", "no/such/case"]),
+        (
+            "nothing listens",
+            vec![
+                "run",
+                "--target",
+                &closed,
+                "--run",
+                "eio4/handshake/polling-open",
+            ],
+        ),
+    ] {
+        let out = conformance(&dir, &command);
+        let text = shown(&out).replace(&port, "PORT");
+        insta::assert_snapshot!(format!("error {name}"), text);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `text` with the line numbers after `file:` replaced by `LINE` (a snapshot should not change
+/// when a case moves in its file).
+fn without_lines(text: &str, file: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(file) {
+        out.push_str(&rest[..at + file.len()]);
+        rest = &rest[at + file.len()..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            out.push_str("LINE");
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn explain_repro_replays_the_urls_the_run_used() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let server = runtime
+        .block_on(sio_conformance::ContractServer::start())
+        .expect("the server starts");
+    let url = server.url();
+    let dir = empty_dir("repro");
+    // A deployment's path: the target's `/socket.io/` replaces the suite's.
+    let target = format!("{url}/socket.io/");
+    let case = "sio5/connect/unknown-namespace[transport=websocket]";
+    let run = conformance(
+        &dir,
+        &[
+            "run",
+            "--target",
+            &target,
+            "--run",
+            case,
+            "--connect-timeout",
+            "1s",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", shown(&run));
+    let explain = conformance(&dir, &["explain", case]);
+    let text = stdout(&explain);
+    assert!(text.contains("fixtures/conformance/sio5.yaml:"), "{text}");
+    assert!(!text.contains(env!("CARGO_MANIFEST_DIR")), "{text}");
+    let repro = conformance(&dir, &["explain", case, "--repro"]);
+    runtime.block_on(server.stop());
+    let text = without_lines(&shown(&repro), "sio5.yaml:").replace(&url["http://".len()..], "HOST");
+    assert!(
+        text.contains("'ws://HOST/socket.io/?EIO=4&transport=websocket'"),
+        "{text}"
+    );
+    insta::assert_snapshot!("explain repro", text);
+    let _ = std::fs::remove_dir_all(dir);
+}

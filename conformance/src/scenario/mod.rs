@@ -423,7 +423,7 @@ pub fn excerpt(source: &str, line: u64, max: usize) -> Result<Vec<&str>, String>
     while end > start + 1 && lines[end - 1].trim().is_empty() {
         end -= 1;
     }
-    Ok(lines[start..end.min(start + max)].to_vec())
+    Ok(lines[start..end.min(start.saturating_add(max))].to_vec())
 }
 
 /// Visits every step of `steps`, children of `repeat` and `unordered` included, in order.
