@@ -305,3 +305,27 @@ fn explain_repro_replays_the_urls_the_run_used() {
     insta::assert_snapshot!("explain repro", text);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    // `conformance list --format json | head -c 16`: more than a pipe buffer of output.
+    let dir = empty_dir("pipe");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["list", "--format", "json"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().expect("piped"), &mut first).expect("output");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("it ends");
+    assert_eq!(out.status.code(), Some(141), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
