@@ -142,6 +142,16 @@ impl fmt::Display for DecodeError {
 
 impl core::error::Error for DecodeError {}
 
+/// `ErrorKind` is also the error of the validating constructors ([`Namespace::new`],
+/// [`RawJson::new`], [`Packet::new`](crate::socketio::Packet::new) and its shorthands,
+/// [`Assembled::new`], [`replace_placeholders`]), so it is an error type of its own.
+///
+/// [`Namespace::new`]: crate::socketio::Namespace::new
+/// [`RawJson::new`]: crate::socketio::RawJson::new
+/// [`Assembled::new`]: crate::socketio::Assembled::new
+/// [`replace_placeholders`]: crate::socketio::replace_placeholders
+impl core::error::Error for ErrorKind {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +162,17 @@ mod tests {
         let err = DecodeError::new(ErrorKind::TooManyAttachments { max: 10 }, 1);
         assert_eq!(err.to_string(), "more than 10 attachments at byte 1");
         assert_eq!(err.shifted(5).offset(), 6);
+    }
+
+    #[test]
+    fn every_error_type_is_an_error() {
+        fn boxed<E: core::error::Error + Send + Sync + 'static>(e: E) -> alloc::string::String {
+            alloc::boxed::Box::<dyn core::error::Error + Send + Sync>::from(e).to_string()
+        }
+        assert_eq!(boxed(ErrorKind::InvalidNamespace), "invalid namespace");
+        assert_eq!(
+            boxed(DecodeError::new(ErrorKind::Empty, 0)),
+            "empty packet at byte 0"
+        );
     }
 }

@@ -84,6 +84,29 @@
 //! # Ok::<(), sio_codec::DecodeError>(())
 //! ```
 //!
+//! # Errors
+//!
+//! Every public error type implements [`core::error::Error`] (which is `std::error::Error`)
+//! and `Display`, with or without the `std` feature: [`DecodeError`] from the decoders,
+//! [`ErrorKind`] from the validating constructors, [`socketio::ValueError`] from typed
+//! encoding. All of them go through `?` into a `Box<dyn std::error::Error>`:
+//!
+//! ```
+//! use sio_codec::{engineio, socketio};
+//!
+//! fn build() -> Result<(), Box<dyn std::error::Error>> {
+//!     let frame = engineio::Packet::decode_text("4hello")?; // DecodeError
+//!     let namespace = socketio::Namespace::new("/chat")?; // ErrorKind
+//!     let args = socketio::RawJson::new(r#"["message",1]"#)?; // ErrorKind
+//!     let event = socketio::Packet::event(namespace, args, None)?; // ErrorKind
+//!     let typed = socketio::Assembled::from_value(namespace, None, None, &("message", 1))?; // ValueError
+//!     let _ = (frame, event, typed);
+//!     Ok(())
+//! }
+//! build().unwrap();
+//! assert!(socketio::Namespace::new("admin").map_err(Box::<dyn std::error::Error>::from).is_err());
+//! ```
+//!
 //! # Incomplete input
 //!
 //! Packets are always complete: the transport delimits them (a WebSocket message, a polling
@@ -103,7 +126,7 @@
 //!
 //! | feature | default | enables |
 //! |---|---|---|
-//! | `std` | yes | `std` error impls and typed encoding with attachments ([`socketio::Assembled::from_value`], [`socketio::to_js_json`]). Without it the crate is `no_std` + `alloc`. |
+//! | `std` | yes | typed encoding with attachments ([`socketio::Assembled::from_value`], [`socketio::to_js_json`]). Without it the crate is `no_std` + `alloc`. |
 //!
 //! # Conformance
 //!

@@ -158,7 +158,14 @@ impl fmt::Display for ValueError {
 }
 
 #[cfg(feature = "std")]
-impl core::error::Error for ValueError {}
+impl core::error::Error for ValueError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Json(e) => Some(e),
+            Self::Packet(kind) => Some(kind),
+        }
+    }
+}
 
 /// Where a [`Reassembler`] stands after a frame.
 #[derive(Debug)]
