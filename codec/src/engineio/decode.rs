@@ -39,7 +39,30 @@ impl<'a> Packet<'a> {
         with_data(packet_type, &frame[1..], config)
     }
 
-    /// An Engine.IO v4 binary frame: always a `message`, borrowed without copying.
+    /// Decodes an Engine.IO v4 binary frame: always a `message`, borrowed without copying,
+    /// once the frame is within [`DecodeConfig::max_payload`] (like every other decode path;
+    /// Engine.IO v3 frames go through [`v3::decode_binary_frame`](super::v3::decode_binary_frame)).
+    ///
+    /// ```
+    /// use sio_codec::{DecodeConfig, ErrorKind, engineio::Packet};
+    /// let config = DecodeConfig::new().max_payload(4);
+    /// assert_eq!(Packet::decode_binary_frame(&[1, 2, 3], &config)?, Packet::binary(&[1, 2, 3]));
+    /// let err = Packet::decode_binary_frame(&[0; 5], &config).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::PayloadTooLarge { max: 4 });
+    /// # Ok::<(), sio_codec::DecodeError>(())
+    /// ```
+    pub fn decode_binary_frame(
+        frame: &'a [u8],
+        config: &DecodeConfig,
+    ) -> Result<Self, DecodeError> {
+        config.check_size(frame.len())?;
+        Ok(Self::from_binary_frame(frame))
+    }
+
+    /// The message an Engine.IO v4 binary frame carries, borrowed without copying and
+    /// **without any check**: for frames whose size is already bounded (built locally, or
+    /// checked by the WebSocket layer). Frames received from a peer go through
+    /// [`Packet::decode_binary_frame`], which applies [`DecodeConfig::max_payload`].
     pub const fn from_binary_frame(frame: &'a [u8]) -> Self {
         Self::Message(Message::Binary(Cow::Borrowed(frame)))
     }
@@ -150,6 +173,33 @@ mod tests {
         assert_eq!(
             (e.kind(), e.offset()),
             (ErrorKind::PayloadTooLarge { max: 3 }, 3)
+        );
+    }
+
+    #[test]
+    fn enforces_the_size_limit_on_binary_frames() {
+        let cfg = DecodeConfig::new().max_payload(3);
+        assert_eq!(
+            Packet::decode_binary_frame(&[1, 2, 3], &cfg),
+            Ok(Packet::binary(&[1, 2, 3]))
+        );
+        let e = Packet::decode_binary_frame(&[1, 2, 3, 4], &cfg).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.offset()),
+            (ErrorKind::PayloadTooLarge { max: 3 }, 3)
+        );
+        let owned = super::super::PacketBuf::decode_binary_frame(
+            bytes::Bytes::from_static(&[1, 2, 3, 4]),
+            &cfg,
+        );
+        assert_eq!(owned.unwrap_err(), e);
+        // The default limit is the reference's 1 000 000 bytes, as for text frames.
+        let big = alloc::vec![0u8; 1_000_001];
+        assert_eq!(
+            Packet::decode_binary_frame(&big, &DecodeConfig::new())
+                .unwrap_err()
+                .kind(),
+            ErrorKind::PayloadTooLarge { max: 1_000_000 }
         );
     }
 }

@@ -78,7 +78,7 @@ pub enum Message<'a> {
 /// One Engine.IO packet, borrowing from the frame it was decoded from.
 ///
 /// Decode with [`Packet::decode_text`] (WebSocket text frame or polling record) or
-/// [`Packet::from_binary_frame`]; encode with [`crate::Encode`]. Engine.IO v3 framing is in
+/// [`Packet::decode_binary_frame`]; encode with [`crate::Encode`]. Engine.IO v3 framing is in
 /// [`super::v3`].
 #[derive(Clone, PartialEq, Eq)]
 pub enum Packet<'a> {
@@ -192,7 +192,18 @@ impl PacketBuf {
         Ok(Self::from_view(packet, frame))
     }
 
-    /// A binary frame (Engine.IO v4): always a message, kept without copying.
+    /// Decodes a binary frame (Engine.IO v4): always a message, kept without copying, once
+    /// the frame is within [`max_payload`](crate::DecodeConfig::max_payload).
+    pub fn decode_binary_frame(
+        frame: Bytes,
+        config: &crate::DecodeConfig,
+    ) -> Result<Self, crate::DecodeError> {
+        config.check_size(frame.len())?;
+        Ok(Self::from_binary_frame(frame))
+    }
+
+    /// The message a binary frame (Engine.IO v4) carries, kept without copying and **without
+    /// any check**; frames received from a peer go through [`PacketBuf::decode_binary_frame`].
     pub fn from_binary_frame(frame: Bytes) -> Self {
         Self(Repr::Binary(frame))
     }

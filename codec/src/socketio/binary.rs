@@ -232,11 +232,14 @@ impl Reassembler {
         Ok(Progress::NeedAttachments { remaining: count })
     }
 
-    /// Feeds a binary message (an attachment), kept without copying.
+    /// Feeds a binary message (an attachment), kept without copying. An attachment larger
+    /// than the configuration's [`max_payload`](DecodeConfig::max_payload) is
+    /// [`PayloadTooLarge`](ErrorKind::PayloadTooLarge), as any other frame.
     pub fn push_binary(&mut self, data: Bytes) -> Result<Progress, DecodeError> {
         let Some((packet, mut attachments)) = self.pending.take() else {
             return Err(DecodeError::new(ErrorKind::UnexpectedBinary, 0));
         };
+        self.config.check_size(data.len())?;
         attachments.push(data);
         let expected = packet.as_packet().attachments().unwrap_or(0) as usize;
         if attachments.len() < expected {
@@ -848,6 +851,19 @@ mod tests {
         .unwrap();
         let err = r.push_text(&Utf8Bytes::from("2[\"a\"]")).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::UnexpectedText);
+        assert!(!r.is_pending());
+    }
+
+    #[test]
+    fn enforces_the_size_limit_on_attachments() {
+        let mut r = Reassembler::new(DecodeConfig::new().max_payload(40));
+        let header = Utf8Bytes::from(r#"51-["a",{"_placeholder":true,"num":0}]"#);
+        r.push_text(&header).unwrap();
+        let err = r.push_binary(Bytes::from_static(&[0; 41])).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.offset()),
+            (ErrorKind::PayloadTooLarge { max: 40 }, 40)
+        );
         assert!(!r.is_pending());
     }
 
