@@ -99,7 +99,7 @@
 //!     let namespace = socketio::Namespace::new("/chat")?; // ErrorKind
 //!     let args = socketio::RawJson::new(r#"["message",1]"#)?; // ErrorKind
 //!     let event = socketio::Packet::event(namespace, args, None)?; // ErrorKind
-//!     let typed = socketio::Assembled::from_value(namespace, None, None, &("message", 1))?; // ValueError
+//!     let typed = socketio::Assembled::event(namespace, &("message", 1), None)?; // ValueError
 //!     let _ = (frame, event, typed);
 //!     Ok(())
 //! }
@@ -126,7 +126,7 @@
 //!
 //! | feature | default | enables |
 //! |---|---|---|
-//! | `std` | yes | typed encoding with attachments ([`socketio::Assembled::from_value`], [`socketio::to_js_json`]). Without it the crate is `no_std` + `alloc`. |
+//! | `std` | yes | typed encoding with attachments ([`socketio::Assembled::event`] and [`socketio::Assembled::ack`], [`socketio::to_js_json`]). Without it the crate is `no_std` + `alloc`. |
 //!
 //! # Conformance
 //!

@@ -192,11 +192,10 @@ pub fn sio_from_value(input: &Value) -> Result<Assembled, String> {
     let is_event = matches!(digit, PacketType::Event | PacketType::BinaryEvent);
     match (data, is_event, is_ack, id) {
         (Some(data), true, _, _) => {
-            Assembled::from_value(namespace, id, None, &WithBinary(data)).map_err(|e| e.to_string())
+            Assembled::event(namespace, &WithBinary(data), id).map_err(|e| e.to_string())
         }
         (Some(data), _, true, Some(ack)) => {
-            Assembled::from_value(namespace, None, Some(ack), &WithBinary(data))
-                .map_err(|e| e.to_string())
+            Assembled::ack(namespace, &WithBinary(data), ack).map_err(|e| e.to_string())
         }
         _ => {
             let json = data

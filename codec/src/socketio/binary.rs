@@ -54,44 +54,80 @@ impl Assembled {
         })
     }
 
-    /// An EVENT (or ACK, when `ack` is `Some`) from a typed value, as the reference encoder
-    /// builds it: byte strings (`serde_bytes`, `bytes::Bytes`) become placeholders and
-    /// attachments in depth-first order, and the packet is promoted to BINARY_EVENT /
-    /// BINARY_ACK when there is at least one. Numbers are written as `JSON.stringify` would.
-    /// Binary leaves are copied once into the attachment list (serde hands out `&[u8]`);
-    /// [`Assembled::new`] takes prebuilt `Bytes` without copying.
+    /// An EVENT from a typed value (`("name", args...)`), with an optional ack request `id`,
+    /// as the reference encoder builds it: byte strings (`serde_bytes`, `bytes::Bytes` with
+    /// the `serde` feature of `bytes`) become placeholders and attachments in depth-first
+    /// order, and the packet is promoted to BINARY_EVENT when there is at least one. Numbers
+    /// are written as `JSON.stringify` would. Binary leaves are copied once into the
+    /// attachment list (serde hands out `&[u8]`); [`Assembled::new`] takes prebuilt `Bytes`
+    /// without copying. The reply to an event is [`Assembled::ack`].
     ///
     /// ```
-    /// use sio_codec::socketio::{Assembled, Namespace, OutFrame};
     /// use serde::Serialize;
+    /// use sio_codec::bytes::Bytes; // serializes as a byte string (`bytes` feature `serde`)
+    /// use sio_codec::socketio::{AckId, Assembled, Namespace, OutFrame};
+    ///
     /// #[derive(Serialize)]
-    /// struct Upload<'a> { name: &'a str, #[serde(with = "serde_bytes_like")] data: &'a [u8] }
-    /// # mod serde_bytes_like {
-    /// #     pub fn serialize<S: serde::Serializer>(v: &&[u8], s: S) -> Result<S::Ok, S::Error> { s.serialize_bytes(v) }
-    /// # }
-    /// let upload = Upload { name: "f.png", data: &[1, 2, 3] };
-    /// let assembled = Assembled::from_value(Namespace::ROOT, None, None, &("upload", upload))?;
+    /// struct Upload {
+    ///     name: &'static str,
+    ///     data: Bytes,
+    /// }
+    ///
+    /// let upload = Upload { name: "f.png", data: Bytes::from_static(&[1, 2, 3]) };
+    /// let assembled = Assembled::event(Namespace::ROOT, &("upload", upload), AckId::new(7))?;
     /// let frames: Vec<_> = assembled.frames().collect();
-    /// assert_eq!(frames[0], OutFrame::Text(r#"51-["upload",{"name":"f.png","data":{"_placeholder":true,"num":0}}]"#.into()));
-    /// assert_eq!(frames[1], OutFrame::Binary(vec![1, 2, 3].into()));
+    /// assert_eq!(
+    ///     frames[0],
+    ///     OutFrame::Text(r#"51-7["upload",{"name":"f.png","data":{"_placeholder":true,"num":0}}]"#.into())
+    /// );
+    /// assert_eq!(frames[1], OutFrame::Binary(Bytes::from_static(&[1, 2, 3])));
+    /// # Ok::<(), sio_codec::socketio::ValueError>(())
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn event<T: serde::Serialize + ?Sized>(
+        namespace: Namespace<'_>,
+        value: &T,
+        id: Option<AckId>,
+    ) -> Result<Self, ValueError> {
+        Self::typed(PacketType::Event, namespace, value, id)
+    }
+
+    /// The ACK of event `id` from a typed value (the reply's arguments, serialized as a JSON
+    /// array), promoted to BINARY_ACK when it holds binary leaves; see [`Assembled::event`].
+    ///
+    /// ```
+    /// use sio_codec::socketio::{AckId, Assembled, Namespace, OutFrame};
+    /// let id = AckId::new(12).unwrap();
+    /// let reply = Assembled::ack(Namespace::new("/admin")?, &("ok", 1), id)?;
+    /// assert_eq!(reply.frames().next(), Some(OutFrame::Text(r#"3/admin,12["ok",1]"#.into())));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[cfg(feature = "std")]
-    pub fn from_value<T: serde::Serialize + ?Sized>(
+    pub fn ack<T: serde::Serialize + ?Sized>(
         namespace: Namespace<'_>,
-        event_id: Option<AckId>,
-        ack: Option<AckId>,
         value: &T,
+        id: AckId,
+    ) -> Result<Self, ValueError> {
+        Self::typed(PacketType::Ack, namespace, value, Some(id))
+    }
+
+    /// [`Assembled::event`] and [`Assembled::ack`]: `packet_type` is EVENT or ACK.
+    #[cfg(feature = "std")]
+    fn typed<T: serde::Serialize + ?Sized>(
+        packet_type: PacketType,
+        namespace: Namespace<'_>,
+        value: &T,
+        id: Option<AckId>,
     ) -> Result<Self, ValueError> {
         let (json, attachments) = to_json_with_attachments(value).map_err(ValueError::Json)?;
         let data = super::RawJson::new_unchecked(&json);
         let count = u32::try_from(attachments.len())
             .map_err(|_| ValueError::Packet(ErrorKind::TooManyAttachments { max: u32::MAX }))?;
-        let (packet_type, id) = match (ack, count) {
-            (Some(id), 0) => (PacketType::Ack, Some(id)),
-            (Some(id), _) => (PacketType::BinaryAck, Some(id)),
-            (None, 0) => (PacketType::Event, event_id),
-            (None, _) => (PacketType::BinaryEvent, event_id),
+        let packet_type = match (packet_type, count) {
+            (PacketType::Ack, 0) => PacketType::Ack,
+            (PacketType::Ack, _) => PacketType::BinaryAck,
+            (_, 0) => PacketType::Event,
+            (_, _) => PacketType::BinaryEvent,
         };
         let config = DecodeConfig::new().max_attachments(u32::MAX);
         let packet = Packet::new_with(packet_type, namespace, id, Some(data), count, &config)
@@ -136,7 +172,7 @@ impl fmt::Debug for Assembled {
     }
 }
 
-/// Why [`Assembled::from_value`] failed.
+/// Why [`Assembled::event`] or [`Assembled::ack`] failed.
 #[cfg(feature = "std")]
 #[derive(Debug)]
 pub enum ValueError {
@@ -949,6 +985,24 @@ mod tests {
             serde_json::from_str(r#"["a",{"x":[{"_placeholder":true,"num":0}]}]"#).unwrap();
         replace_placeholders(&mut v, &mut |n| Some(serde_json::json!({"$bin": n}))).unwrap();
         assert_eq!(v, serde_json::json!(["a", {"x": [{"$bin": 0}]}]));
+    }
+
+    #[test]
+    fn builds_events_and_acks_from_values() {
+        let id = AckId::new(3);
+        let text = |a: Assembled| alloc::string::String::from(a.packet().text().as_str());
+        let event = Assembled::event(Namespace::ROOT, &("a", 1), id).unwrap();
+        assert_eq!(text(event), r#"23["a",1]"#);
+        let ack = Assembled::ack(Namespace::ROOT, &("a", 1), AckId::new(4).unwrap()).unwrap();
+        assert_eq!(text(ack), r#"34["a",1]"#);
+        let binary = (Bytes::from_static(&[1]),);
+        let ack = Assembled::ack(Namespace::ROOT, &binary, AckId::new(4).unwrap()).unwrap();
+        assert_eq!(text(ack), r#"61-4[{"_placeholder":true,"num":0}]"#);
+        let event = Assembled::event(Namespace::ROOT, &("b", Bytes::from_static(&[2])), None);
+        assert_eq!(
+            text(event.unwrap()),
+            r#"51-["b",{"_placeholder":true,"num":0}]"#
+        );
     }
 
     #[test]
