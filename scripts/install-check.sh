@@ -37,7 +37,7 @@ echo "==> copying the workspace sources (git ls-files) to $tmp/src"
 src=$tmp/src
 mkdir -p "$src"
 git ls-files -z -- Cargo.toml Cargo.lock README.md codec conformance fixtures docs benches |
-  xargs -0 cp --parents -t "$src" --
+  xargs -0 cp -P --parents -t "$src" -- # -P: the symlinks (conformance/builtin/*) stay links
 echo "    $(find "$src" -type f | wc -l) files"
 
 echo "==> cargo install --locked --path $src/conformance --root $tmp/root -j2"
@@ -57,7 +57,8 @@ mkdir -p "$empty"
 cd "$empty"
 echo "==> from an empty directory ($empty)"
 version=$("$bin" --version) || die "conformance --version failed"
-echo "    conformance --version: $version"
+echo "    conformance --version:"
+printf '%s\n' "$version" | sed 's/^/      /'
 total=$("$bin" list --format json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') ||
   die "conformance list failed from an empty directory"
 echo "    conformance list: $total case instances"
