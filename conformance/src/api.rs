@@ -430,10 +430,13 @@ async fn socketio_note(plan: &Plan) -> Option<String> {
     }
     let first = ran[0];
     let why = first.findings.first().map_or_else(String::new, |f| {
+        // The message usually says what came; else the actual value does.
         let actual = f
             .actual
             .as_deref()
-            .map(|a| format!(", got {}", a.lines().next().unwrap_or_default()))
+            .map(|a| a.lines().next().unwrap_or_default())
+            .filter(|a| !f.message.contains(a))
+            .map(|a| format!(", got {a}"))
             .unwrap_or_default();
         format!(": {}{actual}", f.message)
     });
