@@ -73,7 +73,7 @@ fn payload(g: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
     assert_eq!(packets.len(), 100);
     let encode = move |packets: &[Packet<'_>], buf: &mut BytesMut| {
         if v4 {
-            engineio::encode_payload(packets, buf);
+            engineio::encode_payload(packets, buf).expect("decoded records hold no separator");
         } else {
             v3::encode_payload(packets, v3::PayloadFormat::Text, buf);
         }

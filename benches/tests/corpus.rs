@@ -53,7 +53,7 @@ fn every_case_round_trips_through_the_codec() {
                     .collect::<Result<_, _>>()
                     .unwrap();
                 assert_eq!(packets.len(), 100);
-                engineio::encode_payload(&packets, &mut out);
+                engineio::encode_payload(&packets, &mut out).unwrap();
             }
             Kind::EioPayloadV3 => {
                 let format = engineio::v3::PayloadFormat::Text;

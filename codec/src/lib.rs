@@ -63,9 +63,9 @@
 //!     .collect::<Result<Vec<_>, _>>()?;
 //! assert_eq!(packets[2], Packet::binary(&[1, 2, 3, 4]));
 //! let mut out = Vec::new();
-//! engineio::encode_payload(&packets, &mut out);
+//! engineio::encode_payload(&packets, &mut out)?; // SeparatorInPacket
 //! assert_eq!(out, body);
-//! # Ok::<(), sio_codec::DecodeError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Engine.IO v3's `len:packet` text payloads (lengths in UTF-16 units) and XHR2 binary
@@ -88,8 +88,9 @@
 //!
 //! Every public error type implements [`core::error::Error`] (which is `std::error::Error`)
 //! and `Display`, with or without the `std` feature: [`DecodeError`] from the decoders,
-//! [`ErrorKind`] from the validating constructors, [`socketio::ValueError`] from typed
-//! encoding. All of them go through `?` into a `Box<dyn std::error::Error>`:
+//! [`ErrorKind`] from the validating constructors, [`engineio::SeparatorInPacket`] from the
+//! v4 polling payload encoder, [`socketio::ValueError`] from typed encoding. All of them go
+//! through `?` into a `Box<dyn std::error::Error>`:
 //!
 //! ```
 //! use sio_codec::{engineio, socketio};
@@ -100,7 +101,8 @@
 //!     let args = socketio::RawJson::new(r#"["message",1]"#)?; // ErrorKind
 //!     let event = socketio::Packet::event(namespace, args, None)?; // ErrorKind
 //!     let typed = socketio::Assembled::event(namespace, &("message", 1), None)?; // ValueError
-//!     let _ = (frame, event, typed);
+//!     engineio::encode_payload(&[frame], &mut Vec::new())?; // SeparatorInPacket
+//!     let _ = (event, typed);
 //!     Ok(())
 //! }
 //! build().unwrap();

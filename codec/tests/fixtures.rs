@@ -243,7 +243,7 @@ fn engineio_payloads() {
             if v3 {
                 v3::encode_payload(&packets, format, &mut out)
             } else {
-                engineio::encode_payload(&packets, &mut out)
+                engineio::encode_payload(&packets, &mut out).unwrap()
             }
             assert_eq!(out, body, "{}: re-encoding differs", case.name);
         }
@@ -380,7 +380,7 @@ fn reference_transcripts() {
                 }
                 _ => {
                     let mut out = Vec::new();
-                    engineio::encode_payload(packets, &mut out);
+                    engineio::encode_payload(packets, &mut out).unwrap();
                     out
                 }
             };

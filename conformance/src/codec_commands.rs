@@ -250,7 +250,8 @@ pub fn encode(
         if v3 {
             v3::encode_payload(&eio, v3::PayloadFormat::Text, &mut body);
         } else {
-            engineio::encode_payload(&eio, &mut body);
+            engineio::encode_payload(&eio, &mut body)
+                .map_err(|e| CommandError(format!("cannot encode a v4 polling payload: {e}")))?;
         }
         out.write_all(&body)?;
         writeln!(out)?;

@@ -25,6 +25,6 @@ pub mod v3;
 pub use handshake::Handshake;
 pub use packet::{Message, Packet, PacketBuf, PacketType};
 pub use payload::{
-    PayloadBufIter, PayloadIter, RECORD_SEPARATOR, decode_payload, decode_payload_buf,
-    encode_payload, payload_len,
+    PayloadBufIter, PayloadIter, RECORD_SEPARATOR, SeparatorInPacket, decode_payload,
+    decode_payload_buf, encode_payload, payload_len,
 };

@@ -1,13 +1,59 @@
 //! Engine.IO v4 HTTP long-polling payloads: packets joined by the record separator `\x1e`.
 
-use super::{Packet, PacketBuf};
+use super::{Message, Packet, PacketBuf};
 use crate::{DecodeConfig, DecodeError, Encode, ErrorKind, WireFormat, utf8_bytes::Utf8Bytes};
 use bytes::{BufMut, Bytes};
 use core::ops::Range;
 
-/// The byte between two packets of a v4 polling payload (ASCII RS). It cannot occur inside a
-/// packet: JSON escapes it as `\u001e` and binary travels as base64.
+/// The byte between two packets of a v4 polling payload (ASCII RS).
+///
+/// It never occurs inside a record of a body: JSON escapes it as `\u001e` (so Socket.IO
+/// payloads and the handshake never hold it raw), binary travels as base64,
+/// [`socketio::Namespace::new`](crate::socketio::Namespace::new) refuses it, and
+/// [`encode_payload`] refuses a text message or ping / pong data that contains it
+/// ([`SeparatorInPacket`]) instead of writing a body that decodes as other packets.
+/// [`Packet::text`] and the WebSocket encoders accept it: a WebSocket frame carries one
+/// packet, so nothing splits it there.
 pub const RECORD_SEPARATOR: u8 = 0x1e;
+
+/// [`encode_payload`] refused `packets[index]`: its text holds the [`RECORD_SEPARATOR`], so
+/// the body would decode as different packets. Such a packet can travel in a WebSocket frame
+/// only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SeparatorInPacket {
+    index: usize,
+}
+
+impl SeparatorInPacket {
+    /// The position of the refused packet in the slice given to [`encode_payload`].
+    pub const fn index(&self) -> usize {
+        self.index
+    }
+}
+
+impl core::fmt::Display for SeparatorInPacket {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "packet {} contains the record separator \\x1e and cannot go in a polling payload",
+            self.index
+        )
+    }
+}
+
+impl core::error::Error for SeparatorInPacket {}
+
+/// Whether `packet`'s text would be split by the record separator. Open packets are JSON,
+/// which never holds a raw control character; binary is base64.
+fn contains_separator(packet: &Packet<'_>) -> bool {
+    let (Packet::Message(Message::Text(text))
+    | Packet::Ping(Some(text))
+    | Packet::Pong(Some(text))) = packet
+    else {
+        return false;
+    };
+    memchr::memchr(RECORD_SEPARATOR, text.as_bytes()).is_some()
+}
 
 /// Decodes a v4 polling body into its packets, borrowing from `body`.
 ///
@@ -38,16 +84,37 @@ pub fn decode_payload_buf(body: Bytes, config: &DecodeConfig) -> PayloadBufIter 
 }
 
 /// Writes `packets` as one v4 polling body (binary as `b<base64>`).
-pub fn encode_payload<B: BufMut>(packets: &[Packet<'_>], dst: &mut B) {
+///
+/// # Errors
+/// [`SeparatorInPacket`] when a text message or ping / pong data contains the
+/// [`RECORD_SEPARATOR`]: the body would decode as other packets. Nothing is written then.
+///
+/// ```
+/// use sio_codec::engineio::{Packet, encode_payload};
+/// let mut body = Vec::new();
+/// encode_payload(&[Packet::text("a"), Packet::Ping(None)], &mut body)?;
+/// assert_eq!(body, b"4a\x1e2");
+/// let err = encode_payload(&[Packet::Noop, Packet::text("a\x1eb")], &mut body).unwrap_err();
+/// assert_eq!(err.index(), 1);
+/// # Ok::<(), sio_codec::engineio::SeparatorInPacket>(())
+/// ```
+pub fn encode_payload<B: BufMut>(
+    packets: &[Packet<'_>],
+    dst: &mut B,
+) -> Result<(), SeparatorInPacket> {
+    if let Some(index) = packets.iter().position(contains_separator) {
+        return Err(SeparatorInPacket { index });
+    }
     for (i, packet) in packets.iter().enumerate() {
         if i > 0 {
             dst.put_u8(RECORD_SEPARATOR);
         }
         packet.encode(WireFormat::Text, dst);
     }
+    Ok(())
 }
 
-/// Exact length of [`encode_payload`]'s output.
+/// Exact length of [`encode_payload`]'s output (when it succeeds).
 pub fn payload_len(packets: &[Packet<'_>]) -> usize {
     let data: usize = packets
         .iter()
@@ -226,9 +293,34 @@ mod tests {
             Packet::binary(&[1, 2, 3]),
         ];
         let mut out = Vec::new();
-        encode_payload(&packets, &mut out);
+        encode_payload(&packets, &mut out).unwrap();
         assert_eq!(out, b"4hello\x1e2\x1ebAQID");
         assert_eq!(payload_len(&packets), out.len());
         assert_eq!(payload_len(&[]), 0);
+    }
+
+    #[test]
+    fn rejects_packets_holding_the_separator() {
+        // Each of these used to be written as is and decode as other packets
+        // (`4a\x1eb` → [Text("a"), InvalidBase64]).
+        for (i, packet) in [
+            Packet::text("a\x1eb"),
+            Packet::Ping(Some("\x1e")),
+            Packet::Pong(Some("probe\x1e")),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let packets = [Packet::Noop, packet];
+            let mut out = Vec::new();
+            let err = encode_payload(&packets, &mut out).unwrap_err();
+            assert_eq!(err.index(), 1, "case {i}");
+            assert!(out.is_empty(), "case {i}: nothing written");
+        }
+        // The same text in a Socket.IO event's JSON is escaped, and travels.
+        let mut out = Vec::new();
+        encode_payload(&[Packet::text(r#"2["s","a\u001eb"]"#)], &mut out).unwrap();
+        let decoded: Vec<_> = decode_payload(&out, &DecodeConfig::new()).collect();
+        assert_eq!(decoded, [Ok(Packet::text(r#"2["s","a\u001eb"]"#))]);
     }
 }

@@ -117,6 +117,9 @@ impl fmt::Display for AckId {
 
 /// A namespace: starts with `/` and contains no `,`. `/` is the main namespace and is elided
 /// on the wire. In protocol v4 the namespace may carry a query string (`/admin?token=1`).
+///
+/// [`Namespace::new`] also refuses the polling record separator `\x1e`; a decoded packet
+/// may still hold one (see there).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Namespace<'a>(&'a str);
 
@@ -124,9 +127,26 @@ impl<'a> Namespace<'a> {
     /// The main namespace `/`.
     pub const ROOT: Namespace<'static> = Namespace("/");
 
-    /// Validates a namespace.
+    /// Validates a namespace: it starts with `/` and holds neither `,` (it ends the namespace
+    /// on the wire) nor `\x1e` (it ends the packet in a v4 polling payload, and a namespace
+    /// is used over every transport of a connection). Anything else, `?` included, is kept
+    /// as is: the reference decoder reads the namespace up to the first `,`, so every
+    /// namespace `new` accepts decodes back exactly.
+    ///
+    /// The decoder mirrors the reference and accepts a `\x1e` in a namespace that arrived in
+    /// a WebSocket frame; [`engineio::encode_payload`](crate::engineio::encode_payload) then
+    /// refuses to put that packet's text in a polling body.
+    ///
+    /// ```
+    /// use sio_codec::{ErrorKind, socketio::Namespace};
+    /// assert_eq!(Namespace::new("/admin?token=1")?.query(), Some("token=1"));
+    /// assert_eq!(Namespace::new("admin"), Err(ErrorKind::InvalidNamespace));
+    /// assert_eq!(Namespace::new("/a,b"), Err(ErrorKind::InvalidNamespace));
+    /// assert_eq!(Namespace::new("/a\x1eb"), Err(ErrorKind::InvalidNamespace));
+    /// # Ok::<(), ErrorKind>(())
+    /// ```
     pub fn new(namespace: &'a str) -> Result<Self, ErrorKind> {
-        if namespace.starts_with('/') && !namespace.contains(',') {
+        if namespace.starts_with('/') && !namespace.contains([',', '\u{1e}']) {
             Ok(Self(namespace))
         } else {
             Err(ErrorKind::InvalidNamespace)

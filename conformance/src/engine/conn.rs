@@ -131,14 +131,15 @@ impl Revision {
         }
     }
 
-    /// Encodes packets as one polling body (binary as base64 text).
-    fn payload(self, packets: &[engineio::Packet<'_>]) -> Bytes {
+    /// Encodes packets as one polling body (binary as base64 text). A v4 packet whose text
+    /// holds the record separator cannot go in one.
+    fn payload(self, packets: &[engineio::Packet<'_>]) -> Result<Bytes, String> {
         let mut body = Vec::new();
         match self {
             Self::V3 => v3::encode_payload(packets, v3::PayloadFormat::Text, &mut body),
-            Self::V4 => engineio::encode_payload(packets, &mut body),
+            Self::V4 => engineio::encode_payload(packets, &mut body).map_err(|e| e.to_string())?,
         }
-        Bytes::from(body)
+        Ok(Bytes::from(body))
     }
 }
 
@@ -269,7 +270,7 @@ impl Conn {
                 Ok(())
             }
             Carrier::Polling { .. } => {
-                let body = self.revision.payload(packets);
+                let body = self.revision.payload(packets)?;
                 self.post(body).await
             }
         }
@@ -782,9 +783,10 @@ async fn poll_loop(
                 return;
             }
         }
-        if !pongs.is_empty() {
-            let views: Vec<_> = pongs.iter().map(PacketBuf::as_packet).collect();
-            let post = HttpRequest::post(path_and_query.clone(), revision.payload(&views))
+        let views: Vec<_> = pongs.iter().map(PacketBuf::as_packet).collect();
+        // The pongs echo pings decoded from polling records: they never hold a separator.
+        if let (false, Ok(body)) = (views.is_empty(), revision.payload(&views)) {
+            let post = HttpRequest::post(path_and_query.clone(), body)
                 .with_header("Content-Type", "text/plain;charset=UTF-8");
             let _ = client.send(&post, &transcript, &name).await;
         }

@@ -322,7 +322,9 @@ impl CaseState<'_> {
                         &mut body,
                     );
                 } else {
-                    engineio::encode_payload(&views, &mut body);
+                    engineio::encode_payload(&views, &mut body).map_err(|e| {
+                        StepFailure::harness(format!("{e} (send it over WebSocket or as raw text)"))
+                    })?;
                 }
                 Bytes::from(body)
             }

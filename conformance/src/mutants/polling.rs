@@ -253,13 +253,13 @@ fn encode(session: &Session, packets: &[PacketBuf], jsonp: Option<&str>) -> Resp
                     engineio::Packet::Message(Message::Binary(bytes)) => {
                         body.extend_from_slice(bytes);
                     }
-                    other => engineio::encode_payload(std::slice::from_ref(other), &mut body),
+                    other => join_records(std::slice::from_ref(other), &mut body),
                 }
             }
             TEXT
         }
         Eio::V4 => {
-            engineio::encode_payload(&views, &mut body);
+            join_records(&views, &mut body);
             TEXT
         }
         Eio::V3 if has_binary && (!session.b64 || settings.has(Mutant::Xhr2ForB64Clients)) => {
@@ -290,6 +290,20 @@ fn encode(session: &Session, packets: &[PacketBuf], jsonp: Option<&str>) -> Resp
         _ => Response::new(200, content_type, Bytes::from(body)),
     }
     .with_header("Cache-Control", "no-store")
+}
+
+/// A v4 polling body, as the reference server writes it: a text that holds the record
+/// separator (it came over WebSocket) goes in as is, although the body then decodes as other
+/// packets; the codec's encoder refuses that.
+fn join_records(packets: &[engineio::Packet<'_>], body: &mut Vec<u8>) {
+    if engineio::encode_payload(packets, body).is_err() {
+        for (i, packet) in packets.iter().enumerate() {
+            if i > 0 {
+                body.push(engineio::RECORD_SEPARATOR);
+            }
+            packet.encode(WireFormat::Text, body);
+        }
+    }
 }
 
 /// `___eio[<digits of j>]("<payload as a JSON string>");`, U+2028 and U+2029 escaped too.

@@ -407,7 +407,12 @@ fn eio_payload_encode(request: &Value, version: u64) -> Result<String, String> {
     let mut body = Vec::new();
     let kind = match (version, binary) {
         (4, false) => {
-            engineio::encode_payload(&packets, &mut body);
+            // A text holding `\x1e` would split its record (the reference writes it anyway):
+            // a deliberate difference, reported as our error.
+            if let Err(e) = engineio::encode_payload(&packets, &mut body) {
+                map.insert("error".into(), Value::String(e.to_string()));
+                return Ok(Value::Object(map).to_string());
+            }
             FrameKind::Text
         }
         (3, false) => {
