@@ -4,9 +4,30 @@ use core::fmt;
 
 /// A decoding failure: what went wrong ([`ErrorKind`]) and where (a byte offset).
 ///
-/// The offset counts from the start of the input given to the top-level call: for a packet
-/// inside a polling payload it is the offset in the whole HTTP body, so a report can point at
-/// the exact byte. The type is `Copy` and never allocates.
+/// The offset counts from the start of the input of the call that returned the error:
+///
+/// - Engine.IO decoders ([`engineio::Packet::decode_text`],
+///   [`engineio::Packet::decode_binary_frame`], [`engineio::decode_payload`], the
+///   [`engineio::v3`] functions, and their `PacketBuf` forms): the WebSocket frame, or the
+///   whole HTTP body for a packet inside a polling payload.
+/// - Socket.IO decoders ([`socketio::Packet::decode_text`],
+///   [`socketio::PacketBuf::decode_text`], [`socketio::Reassembler::push_text`]): the
+///   Socket.IO text they are given, which starts after the Engine.IO type `4`: one byte into
+///   a WebSocket frame, one byte into its record in a polling body.
+/// - [`socketio::Reassembler::push_binary`]: see there (an invalid placeholder counts in the
+///   text of the binary packet, given to the earlier `push_text`).
+///
+/// [`DecodeError::in_frame`] turns an offset in a Socket.IO text into the offset in the
+/// WebSocket frame or polling body it was cut from. The type is `Copy` and never allocates.
+///
+/// [`engineio::Packet::decode_text`]: crate::engineio::Packet::decode_text
+/// [`engineio::Packet::decode_binary_frame`]: crate::engineio::Packet::decode_binary_frame
+/// [`engineio::decode_payload`]: crate::engineio::decode_payload
+/// [`engineio::v3`]: crate::engineio::v3
+/// [`socketio::Packet::decode_text`]: crate::socketio::Packet::decode_text
+/// [`socketio::PacketBuf::decode_text`]: crate::socketio::PacketBuf::decode_text
+/// [`socketio::Reassembler::push_text`]: crate::socketio::Reassembler::push_text
+/// [`socketio::Reassembler::push_binary`]: crate::socketio::Reassembler::push_binary
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DecodeError {
     kind: ErrorKind,
@@ -24,9 +45,42 @@ impl DecodeError {
         self.kind
     }
 
-    /// Byte offset from the start of the input given to the top-level call.
+    /// Byte offset from the start of the input of the call that returned the error (see
+    /// [`DecodeError`] for which input that is).
     pub const fn offset(&self) -> usize {
         self.offset
+    }
+
+    /// The error of a call given `input`, with the offset counted from the start of `frame`
+    /// instead, `input` being a slice of `frame`: the Socket.IO text of an Engine.IO message
+    /// borrows from the WebSocket frame or the polling body it came in (and a
+    /// [`PacketBuf`](crate::engineio::PacketBuf)'s text shares its buffer), so the text's
+    /// position in the frame is known without counting. The error is returned unchanged when
+    /// `input` does not lie inside `frame` (a copy of it, say).
+    ///
+    /// ```
+    /// use sio_codec::{DecodeConfig, ErrorKind, engineio, socketio};
+    /// let body: &[u8] = b"4hello\x1e42/chat,1[\"a\"";
+    /// for packet in engineio::decode_payload(body, &DecodeConfig::new()) {
+    ///     let engineio::Packet::Message(engineio::Message::Text(text)) = packet? else { continue };
+    ///     if text == "hello" {
+    ///         continue;
+    ///     }
+    ///     let err = socketio::Packet::decode_text(text).unwrap_err();
+    ///     assert_eq!((err.kind(), err.offset()), (ErrorKind::InvalidJson, 12)); // in `text`
+    ///     assert_eq!(err.in_frame(text, body).offset(), 20); // in `body`: its end
+    ///     assert_eq!(body.len(), 20);
+    /// }
+    /// # Ok::<(), sio_codec::DecodeError>(())
+    /// ```
+    #[must_use]
+    pub fn in_frame(self, input: &str, frame: &[u8]) -> Self {
+        let start = (input.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
+        if start <= frame.len() && input.len() <= frame.len() - start {
+            self.shifted(start)
+        } else {
+            self
+        }
     }
 
     /// The same error moved `by` bytes further: used when a packet is decoded from the middle
@@ -162,6 +216,19 @@ mod tests {
         let err = DecodeError::new(ErrorKind::TooManyAttachments { max: 10 }, 1);
         assert_eq!(err.to_string(), "more than 10 attachments at byte 1");
         assert_eq!(err.shifted(5).offset(), 6);
+    }
+
+    #[test]
+    fn moves_offsets_into_the_enclosing_frame() {
+        let frame = "42[\"a\",]";
+        let err = DecodeError::new(ErrorKind::InvalidJson, 6);
+        assert_eq!(err.in_frame(&frame[1..], frame.as_bytes()).offset(), 7);
+        assert_eq!(err.in_frame(&frame[8..], frame.as_bytes()).offset(), 14);
+        assert_eq!(err.in_frame(frame, frame.as_bytes()), err);
+        // Not inside: unchanged.
+        let copy = alloc::string::String::from(&frame[1..]);
+        assert_eq!(err.in_frame(&copy, frame.as_bytes()), err);
+        assert_eq!(err.in_frame(&frame[1..], &frame.as_bytes()[..5]), err);
     }
 
     #[test]

@@ -35,8 +35,10 @@
 //! # Ok::<(), sio_codec::DecodeError>(())
 //! ```
 //!
-//! Every decode path returns a [`DecodeError`] (a `Copy` kind plus the absolute byte
-//! offset) on malformed input; none panics and none allocates more than the input bounds.
+//! Every decode path returns a [`DecodeError`] (a `Copy` kind plus the byte offset in the
+//! input of the call: the frame or body for Engine.IO, the Socket.IO text for Socket.IO,
+//! which [`DecodeError::in_frame`] moves into the frame) on malformed input; none panics and
+//! none allocates more than the input bounds.
 //!
 //! # Encoding
 //!

@@ -251,7 +251,8 @@ impl Reassembler {
         self.pending.is_some()
     }
 
-    /// Feeds a Socket.IO text packet.
+    /// Feeds a Socket.IO text packet. Error offsets count in `text`
+    /// ([`DecodeError::in_frame`] moves them into the frame `text` came in).
     pub fn push_text(&mut self, text: &Utf8Bytes) -> Result<Progress, DecodeError> {
         if self.pending.take().is_some() {
             return Err(DecodeError::new(ErrorKind::UnexpectedText, 0));
@@ -271,6 +272,13 @@ impl Reassembler {
     /// Feeds a binary message (an attachment), kept without copying. An attachment larger
     /// than the configuration's [`max_payload`](DecodeConfig::max_payload) is
     /// [`PayloadTooLarge`](ErrorKind::PayloadTooLarge), as any other frame.
+    ///
+    /// Error offsets: [`PayloadTooLarge`](ErrorKind::PayloadTooLarge) counts in `data`,
+    /// [`UnexpectedBinary`](ErrorKind::UnexpectedBinary) is 0, and
+    /// [`InvalidPlaceholder`](ErrorKind::InvalidPlaceholder) (checked when the last attachment
+    /// arrives) is the start of the payload in the **text of the binary packet**, the one
+    /// given to [`Reassembler::push_text`] earlier: `err.in_frame(text, frame)` with that
+    /// text and its frame gives the position in the frame.
     pub fn push_binary(&mut self, data: Bytes) -> Result<Progress, DecodeError> {
         let Some((packet, mut attachments)) = self.pending.take() else {
             return Err(DecodeError::new(ErrorKind::UnexpectedBinary, 0));

@@ -54,7 +54,9 @@ fn fail<T>(input: &str, kind: ErrorKind) -> Res<'_, T> {
 
 impl<'a> Packet<'a> {
     /// Decodes a Socket.IO packet (the data of an Engine.IO message, without its `4`) with
-    /// the reference acceptance rules.
+    /// the reference acceptance rules. Error offsets count in `text`;
+    /// [`DecodeError::in_frame`] gives them in the WebSocket frame or polling body `text` was
+    /// cut from.
     ///
     /// ```
     /// use sio_codec::socketio::{Packet, PacketType};
