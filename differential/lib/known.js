@@ -398,6 +398,16 @@ const CONDITIONS = {
     return false;
   },
   /**
+   * Encoding: the packet's namespace holds the v4 polling record separator, which
+   * `Namespace::new` refuses (the driver's reply names the namespace).
+   */
+  namespaceRecordSeparator: (c, d, s) =>
+    s.direction === "encode" &&
+    c.input.sio !== undefined &&
+    typeof c.input.packet.nsp === "string" &&
+    c.input.packet.nsp.includes("\u001e") &&
+    /^"nsp": invalid namespace$/.test(String(d.detail)),
+  /**
    * Encoding: the packet holds an unpaired surrogate (namespace, key or string). Decoding: an
    * EIO3 text record whose length prefix ends between the halves of a surrogate pair
    * (TruncatedPayload at its data), or an XHR2 string record holding a UTF-8-encoded
