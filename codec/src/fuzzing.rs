@@ -256,6 +256,22 @@ fn eio_binary_frames(data: &[u8]) {
         }
     }
     let p = engineio::Packet::from_binary_frame(data);
+    // The checked path delivers the same message, and refuses a frame over the limit.
+    let at_limit = DecodeConfig::new().max_payload(data.len());
+    assert_eq!(
+        engineio::Packet::decode_binary_frame(data, &at_limit).as_ref(),
+        Ok(&p),
+        "v4 decode_binary_frame"
+    );
+    if let Some(max) = data.len().checked_sub(1) {
+        let below = DecodeConfig::new().max_payload(max);
+        let refused = engineio::Packet::decode_binary_frame(data, &below).map_err(|e| e.kind());
+        assert_eq!(
+            refused,
+            Err(ErrorKind::PayloadTooLarge { max }),
+            "v4 binary frame over max_payload"
+        );
+    }
     let (kind, bytes) = p.to_bytes(WireFormat::Frames);
     assert_eq!((kind, &bytes[..]), (FrameKind::Binary, data));
     assert_eq!(p.encoded_len(WireFormat::Frames), data.len());
