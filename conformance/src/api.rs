@@ -343,9 +343,12 @@ impl Runner {
             ));
         }
         let mut notes = Vec::new();
-        if control.stopped().is_none()
-            && let Some(note) = socketio_note(plan).await
-        {
+        // A stop (signal, `--max-run-duration`) cuts the check short, as it does the cases.
+        let note = tokio::select! {
+            note = socketio_note(plan), if control.stopped().is_none() => note,
+            () = control.wait_stop() => None,
+        };
+        if let Some(note) = note {
             events(Event::Note(&note));
             notes.push(note);
         }

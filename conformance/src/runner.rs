@@ -170,7 +170,8 @@ impl Control {
         self.stop.borrow().clone()
     }
 
-    async fn wait_stop(&self) {
+    /// Resolves once the run is asked to stop.
+    pub(crate) async fn wait_stop(&self) {
         let mut rx = self.stop.subscribe();
         let _ = rx.wait_for(Option::is_some).await;
     }

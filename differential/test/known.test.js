@@ -26,7 +26,7 @@ const DISPLAY = {
 };
 const err = (kind, offset, frame, detail) => ({ kind, detail: `${detail || DISPLAY[kind]} at byte ${offset}`, offset, frame });
 const ours = (packets, error = null) => ({ packets, error, pending: false });
-const cli = (lines, detail, frame) => ({ lines: lines.map((l) => JSON.stringify(l)), error: detail ? { kind: "Cli", detail: `error: ${detail}`, frame } : null, pending: false });
+const cli = (lines, detail, frame) => ({ lines: lines.map((l) => JSON.stringify(l)), error: detail ? { kind: "Cli", detail, frame } : null, pending: false });
 
 /** The entry that explains case `c` when we answer `reply` (null: none), and the divergence. */
 function explain(c, reply) {
