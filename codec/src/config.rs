@@ -61,6 +61,12 @@ impl DecodeConfig {
         cfg
     }
 
+    /// The same with the Socket.IO v4 payload rules on or off ([`DecodeConfig::socketio_v4`]).
+    pub(crate) const fn with_socketio_v4(mut self, v4: bool) -> Self {
+        self.socketio_v4 = v4;
+        self
+    }
+
     /// Maximum attachments of one binary packet (socket.io-parser `maxAttachments`, default 10).
     #[must_use]
     pub const fn max_attachments(mut self, max: u32) -> Self {

@@ -155,6 +155,7 @@ pub mod fuzzing;
 mod hex;
 mod jsnum;
 mod names;
+mod protocol;
 pub mod socketio;
 mod utf8_bytes;
 
@@ -162,6 +163,7 @@ pub use bytes;
 pub use config::DecodeConfig;
 pub use encode::{Encode, FrameKind, WireFormat};
 pub use error::{DecodeError, ErrorKind};
+pub use protocol::{BINARY_BODY, EngineIo, Protocol, SocketIo, TEXT_BODY};
 pub use serde_json;
 pub use utf8_bytes::Utf8Bytes;
 

@@ -53,6 +53,23 @@ impl Utf8Bytes {
     }
 }
 
+impl Utf8Bytes {
+    /// A view of `sub`, a `&str` inside `bytes`: no copy, and no validation, since a `&str`
+    /// is UTF-8 cut on character boundaries. A copy of `sub` when it is not inside `bytes`
+    /// (only possible through a bug; never undefined behaviour).
+    pub(crate) fn view_in(bytes: &Bytes, sub: &str) -> Self {
+        let base = bytes.as_ptr() as usize;
+        let start = sub.as_ptr() as usize;
+        if sub.is_empty() {
+            Self::default()
+        } else if start >= base && start + sub.len() <= base + bytes.len() {
+            Self(bytes.slice_ref(sub.as_bytes()))
+        } else {
+            Self::from(sub)
+        }
+    }
+}
+
 impl TryFrom<Bytes> for Utf8Bytes {
     type Error = core::str::Utf8Error;
 

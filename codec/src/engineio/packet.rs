@@ -208,6 +208,21 @@ impl PacketBuf {
         Self(Repr::Binary(frame))
     }
 
+    /// A text message of `text`.
+    pub(crate) fn from_text(text: Utf8Bytes) -> Self {
+        Self(Repr::Text(text))
+    }
+
+    /// A ping with optional data.
+    pub(crate) fn ping(data: Option<Utf8Bytes>) -> Self {
+        Self(Repr::Ping(data))
+    }
+
+    /// A pong with optional data.
+    pub(crate) fn pong(data: Option<Utf8Bytes>) -> Self {
+        Self(Repr::Pong(data))
+    }
+
     /// Owned form of a packet decoded from `frame`: borrowed text becomes a view of `frame`.
     pub(crate) fn from_view(packet: Packet<'_>, frame: &Utf8Bytes) -> Self {
         let view = |s: &str| frame.slice_ref(s);
