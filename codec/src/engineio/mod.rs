@@ -20,6 +20,8 @@ mod encode;
 mod handshake;
 mod packet;
 mod payload;
+#[cfg(feature = "std")]
+pub mod server;
 pub mod v3;
 
 pub use handshake::Handshake;
