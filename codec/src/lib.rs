@@ -163,7 +163,7 @@ pub use bytes;
 pub use config::DecodeConfig;
 pub use encode::{Encode, FrameKind, WireFormat};
 pub use error::{DecodeError, ErrorKind};
-pub use protocol::{BINARY_BODY, EngineIo, Protocol, SocketIo, TEXT_BODY};
+pub use protocol::{BINARY_BODY, Body, EngineIo, Protocol, SocketIo, TEXT_BODY};
 pub use serde_json;
 pub use utf8_bytes::Utf8Bytes;
 

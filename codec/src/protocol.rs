@@ -22,7 +22,9 @@
 //!
 //! // The same body, decoded by the content type it came with.
 //! let body = bytes::Bytes::from_static(b"4hello\x1e2");
-//! let packets = protocol.decode_body(body, Some("text/plain;charset=UTF-8"))?;
+//! let packets = protocol
+//!     .decode_body(body, Some("text/plain;charset=UTF-8"))
+//!     .collect::<Result<Vec<_>, _>>()?;
 //! assert_eq!(packets[1].packet_type(), engineio::PacketType::Ping);
 //! # Ok::<(), sio_codec::DecodeError>(())
 //! ```
@@ -189,28 +191,26 @@ impl Protocol {
     ///
     /// JSONP bodies (`d=` form fields) are not decoded here: unwrap them first.
     ///
-    /// # Errors
-    /// The first malformed record, with its offset in the body (the packets before it are
-    /// not returned: a body is accepted or refused whole, as the reference does).
-    pub fn decode_body(
-        &self,
-        body: Bytes,
-        content_type: Option<&str>,
-    ) -> Result<Vec<PacketBuf>, DecodeError> {
+    /// The packets come in order; a malformed record ends the iteration with its error (its
+    /// offset counts in the body) after the packets before it. A server refuses such a body
+    /// whole, as the reference does: `.collect::<Result<Vec<_>, _>>()`.
+    pub fn decode_body(&self, body: Bytes, content_type: Option<&str>) -> Body {
         let config = self.config();
-        match self.engineio {
-            EngineIo::V4 => engineio::decode_payload_buf(body, &config).collect(),
+        Body(match self.engineio {
+            EngineIo::V4 => BodyRepr::V4(engineio::decode_payload_buf(body, &config)),
             EngineIo::V3 => {
                 let format = if content_type.is_some_and(is_binary_body) {
                     v3::PayloadFormat::Binary
                 } else {
                     v3::PayloadFormat::Text
                 };
-                v3::decode_payload(&body, format, &config)
+                // The v3 iterator borrows the body: its packets become views right away.
+                let packets: Vec<_> = v3::decode_payload(&body, format, &config)
                     .map(|packet| packet.map(|p| owned(p, &body)))
-                    .collect()
+                    .collect();
+                BodyRepr::V3(packets.into_iter())
             }
-        }
+        })
     }
 
     // ------------------------------------------------------------------ Engine.IO out
@@ -279,6 +279,27 @@ impl Protocol {
     /// A reassembler of binary packets and their attachments, with this protocol's rules.
     pub fn reassembler(&self) -> socketio::Reassembler {
         socketio::Reassembler::new(self.config())
+    }
+}
+
+/// The packets of a polling body; see [`Protocol::decode_body`].
+#[derive(Debug)]
+pub struct Body(BodyRepr);
+
+#[derive(Debug)]
+enum BodyRepr {
+    V4(engineio::PayloadBufIter),
+    V3(alloc::vec::IntoIter<Result<PacketBuf, DecodeError>>),
+}
+
+impl Iterator for Body {
+    type Item = Result<PacketBuf, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            BodyRepr::V4(packets) => packets.next(),
+            BodyRepr::V3(packets) => packets.next(),
+        }
     }
 }
 
@@ -414,6 +435,7 @@ mod tests {
     fn bodies_decode_by_revision_and_content_type() {
         let v4 = Protocol::V4
             .decode_body(Bytes::from_static(b"4a\x1ebAQI=\x1e2"), None)
+            .collect::<Result<Vec<_>, _>>()
             .unwrap();
         assert_eq!(v4.len(), 3);
         assert_eq!(v4[1].binary().unwrap().as_ref(), [1, 2]);
@@ -421,6 +443,7 @@ mod tests {
         let body = Bytes::from("3:4😀6:4hello".as_bytes());
         let v3 = Protocol::V3
             .decode_body(body.clone(), Some(TEXT_BODY))
+            .collect::<Result<Vec<_>, _>>()
             .unwrap();
         assert_eq!(v3[0].text().unwrap().as_str(), "😀");
         assert!(inside(v3[1].text().unwrap().as_bytes(), &body));
@@ -429,17 +452,26 @@ mod tests {
         for content_type in [BINARY_BODY, "Application/Octet-Stream; charset=binary"] {
             let packets = Protocol::V3
                 .decode_body(xhr2.clone(), Some(content_type))
+                .collect::<Result<Vec<_>, _>>()
                 .unwrap();
             assert_eq!(packets[0].text().unwrap().as_str(), "a");
             assert_eq!(packets[1].binary().unwrap().as_ref(), [9, 8]);
             assert!(inside(packets[1].binary().unwrap(), &xhr2));
         }
         // The same bytes as text are refused, with the offset in the body.
-        assert!(Protocol::V3.decode_body(xhr2, Some(TEXT_BODY)).is_err());
-        let err = Protocol::V4
-            .decode_body(Bytes::from_static(b"4a\x1e9"), None)
-            .unwrap_err();
-        assert_eq!(err.offset(), 3);
+        assert!(
+            Protocol::V3
+                .decode_body(xhr2, Some(TEXT_BODY))
+                .any(|p| p.is_err())
+        );
+        // The packets before a malformed record come first, then its error.
+        let mut packets = Protocol::V4.decode_body(Bytes::from_static(b"4a\x1e9"), None);
+        assert_eq!(
+            packets.next().unwrap().unwrap().text().unwrap().as_str(),
+            "a"
+        );
+        assert_eq!(packets.next().unwrap().unwrap_err().offset(), 3);
+        assert!(packets.next().is_none());
     }
 
     #[test]
@@ -459,7 +491,10 @@ mod tests {
                     binary_layout,
                     "{protocol:?} {b64}"
                 );
-                let back = protocol.decode_body(body, Some(content_type)).unwrap();
+                let back = protocol
+                    .decode_body(body, Some(content_type))
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap();
                 let back: Vec<_> = back.iter().map(PacketBuf::as_packet).collect();
                 assert_eq!(back, packets, "{protocol:?} b64={b64}");
                 for packet in &packets {

@@ -8,8 +8,8 @@ use crate::wire::{eio_to_value, hex, sio_from_value, sio_to_json_text, unhex};
 use bytes::Bytes;
 use serde_json::Value;
 use sio_codec::{
-    DecodeConfig, DecodeError, Encode, Utf8Bytes, WireFormat,
-    engineio::{self, Message, v3},
+    BINARY_BODY, DecodeError, EngineIo, FrameKind, Protocol, SocketIo, TEXT_BODY, Utf8Bytes,
+    engineio::{self, Message},
     socketio::{OutFrame, Progress, Reassembler},
 };
 use std::io::Write;
@@ -30,12 +30,19 @@ pub struct WireOptions {
 }
 
 impl WireOptions {
-    fn config(&self) -> DecodeConfig {
-        if self.sio == 4 {
-            DecodeConfig::socketio_v4()
+    /// The protocol these options name: every decode and encode goes through it.
+    fn protocol(&self) -> Protocol {
+        let engineio = if self.eio == 3 {
+            EngineIo::V3
         } else {
-            DecodeConfig::new()
-        }
+            EngineIo::V4
+        };
+        let socketio = if self.sio == 4 {
+            SocketIo::V4
+        } else {
+            SocketIo::V5
+        };
+        Protocol::new(engineio).with_socketio(socketio)
     }
 }
 
@@ -69,11 +76,11 @@ pub fn decode(
     stdin: &mut dyn std::io::Read,
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
-    let config = options.config();
+    let protocol = options.protocol();
     let mut stream = Stream {
         input: 0,
-        reassembler: Reassembler::new(config),
-        config,
+        reassembler: protocol.reassembler(),
+        protocol,
         options,
         out,
     };
@@ -112,7 +119,7 @@ struct Stream<'o> {
     /// in it (a Socket.IO packet inside an Engine.IO frame or polling body).
     input: usize,
     reassembler: Reassembler,
-    config: DecodeConfig,
+    protocol: Protocol,
     options: WireOptions,
     out: &'o mut dyn Write,
 }
@@ -123,46 +130,38 @@ fn failed(e: DecodeError) -> CommandError {
 
 impl Stream<'_> {
     fn frame(&mut self, frame: Frame) -> Result<(), CommandError> {
-        let v3 = self.options.eio == 3;
-        self.input = match &frame {
-            Frame::Text(text) => text.as_ptr() as usize,
-            Frame::Binary(bytes) => bytes.as_ptr() as usize,
-        };
         match frame {
-            Frame::Text(text) if self.options.socketio => self.sio_text(&text),
+            Frame::Text(text) if self.options.socketio => {
+                self.input = text.as_ptr() as usize;
+                self.sio_text(&text)
+            }
             Frame::Binary(bytes) if self.options.socketio => self.sio_binary(Bytes::from(bytes)),
             Frame::Text(text) => {
-                let packet = if v3 {
-                    v3::decode_text(&text, &self.config)
-                } else {
-                    engineio::Packet::decode_text_with(&text, &self.config)
-                };
-                self.eio(packet.map_err(failed)?)
+                // `Utf8Bytes::from(String)` keeps the allocation: offsets stay the frame's.
+                let frame = Utf8Bytes::from(text);
+                self.input = frame.as_ptr() as usize;
+                let packet = self.protocol.decode_text_frame(&frame).map_err(failed)?;
+                self.eio(packet.as_packet())
             }
             Frame::Binary(bytes) => {
-                let packet = if v3 {
-                    v3::decode_binary_frame(&bytes, &self.config).map_err(failed)?
-                } else {
-                    engineio::Packet::from_binary_frame(&bytes)
-                };
-                self.eio(packet)
+                let packet = self
+                    .protocol
+                    .decode_binary_frame(Bytes::from(bytes))
+                    .map_err(failed)?;
+                self.eio(packet.as_packet())
             }
         }
     }
 
     fn payload(&mut self, body: Frame) -> Result<(), CommandError> {
-        let (bytes, format) = match body {
-            Frame::Text(text) => (text.into_bytes(), v3::PayloadFormat::Text),
-            Frame::Binary(bytes) => (bytes, v3::PayloadFormat::Binary),
+        // A hex body is Engine.IO 3's XHR2 layout; text is the revision's text layout.
+        let (bytes, content_type) = match body {
+            Frame::Text(text) => (Bytes::from(text), TEXT_BODY),
+            Frame::Binary(bytes) => (Bytes::from(bytes), BINARY_BODY),
         };
         self.input = bytes.as_ptr() as usize;
-        let packets: Vec<_> = if self.options.eio == 3 {
-            v3::decode_payload(&bytes, format, &self.config).collect()
-        } else {
-            engineio::decode_payload(&bytes, &self.config).collect()
-        };
-        for packet in packets {
-            self.eio(packet.map_err(failed)?)?;
+        for packet in self.protocol.decode_body(bytes, Some(content_type)) {
+            self.eio(packet.map_err(failed)?.as_packet())?;
         }
         Ok(())
     }
@@ -228,7 +227,7 @@ pub fn encode(
             .map_err(|e| CommandError(format!("{packet}: {e}\n  ({})", crate::wire::SIO_SHAPE)))?;
         frames.extend(assembled.frames());
     }
-    let v3 = options.eio == 3;
+    let protocol = options.protocol();
     if options.socketio {
         for frame in frames {
             match frame {
@@ -246,29 +245,21 @@ pub fn encode(
         })
         .collect();
     if options.payload {
-        let mut body = Vec::new();
-        if v3 {
-            v3::encode_payload(&eio, v3::PayloadFormat::Text, &mut body);
-        } else {
-            engineio::encode_payload(&eio, &mut body)
-                .map_err(|e| CommandError(format!("cannot encode a v4 polling payload: {e}")))?;
-        }
+        // The text layout (binary as base64), printable on a terminal.
+        let (_, body) = protocol
+            .encode_body(&eio, true)
+            .map_err(|e| CommandError(format!("cannot encode a v4 polling payload: {e}")))?;
         out.write_all(&body)?;
         writeln!(out)?;
         return Ok(());
     }
     for packet in &eio {
-        let (kind, bytes) = if v3 {
-            v3::V3(packet).to_bytes(WireFormat::Frames)
-        } else {
-            packet.to_bytes(WireFormat::Frames)
-        };
-        match kind {
-            sio_codec::FrameKind::Text => {
+        match protocol.encode_frame(packet, false) {
+            (FrameKind::Text, bytes) => {
                 out.write_all(&bytes)?;
                 writeln!(out)?;
             }
-            sio_codec::FrameKind::Binary => writeln!(out, "hex:{}", hex(&bytes))?,
+            (FrameKind::Binary, bytes) => writeln!(out, "hex:{}", hex(&bytes))?,
         }
     }
     Ok(())
