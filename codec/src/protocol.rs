@@ -1,33 +1,5 @@
-//! [`Protocol`]: the one value a connection's decoding and encoding start from.
-//!
-//! A connection speaks one Engine.IO revision (the `EIO` query parameter of its requests) and
-//! the Socket.IO revision that goes with it: Socket.IO v4 over Engine.IO 3 (socket.io 1.x and
-//! 2.x), v5 over Engine.IO 4. The revision decides how binary is framed, how polling bodies are
-//! laid out, whether pings go from server to client or the other way, and which payloads
-//! Socket.IO packets may carry. Choosing it once, from the request, and going through
-//! [`Protocol`] for every frame and body means no decode can use the other revision's rules by
-//! mistake, and every decode path enforces the same [`DecodeConfig`] limits.
-//!
-//! ```
-//! use sio_codec::{Protocol, Utf8Bytes, engineio, socketio};
-//!
-//! // From the query of the first request: `EIO=4`.
-//! let protocol = Protocol::from_query("EIO=4&transport=websocket").unwrap();
-//! let frame = Utf8Bytes::from(r#"42/chat,7["message",{"text":"hi"}]"#); // a WebSocket text frame
-//! let message = protocol.decode_text_frame(&frame)?;
-//! let text = message.text().expect("a text message");
-//! let packet = protocol.decode_socketio(text)?; // a view of `frame`: nothing copied
-//! assert_eq!(packet.as_packet().namespace().as_str(), "/chat");
-//! assert_eq!(packet.as_packet().packet_type(), socketio::PacketType::Event);
-//!
-//! // The same body, decoded by the content type it came with.
-//! let body = bytes::Bytes::from_static(b"4hello\x1e2");
-//! let packets = protocol
-//!     .decode_body(body, Some("text/plain;charset=UTF-8"))
-//!     .collect::<Result<Vec<_>, _>>()?;
-//! assert_eq!(packets[1].packet_type(), engineio::PacketType::Ping);
-//! # Ok::<(), sio_codec::DecodeError>(())
-//! ```
+//! [`Protocol`]: the one value a connection's decoding and encoding start from
+//! (documented on the type: this module is private).
 
 use crate::engineio::{self, Message, Packet, PacketBuf, SeparatorInPacket, v3};
 use crate::socketio;
@@ -77,8 +49,36 @@ pub enum SocketIo {
     V5,
 }
 
-/// The protocol a connection speaks and the limits its input is held to; see the
-/// [module documentation](self).
+/// The protocol a connection speaks and the limits its input is held to.
+///
+/// A connection speaks one Engine.IO revision (the `EIO` query parameter of its requests) and
+/// the Socket.IO revision that goes with it: Socket.IO v4 over Engine.IO 3 (socket.io 1.x and
+/// 2.x), v5 over Engine.IO 4. The revision decides how binary is framed, how polling bodies are
+/// laid out, whether pings go from server to client or the other way, and which payloads
+/// Socket.IO packets may carry. Choosing it once, from the request, and going through
+/// [`Protocol`] for every frame and body means no decode can use the other revision's rules by
+/// mistake, and every decode path enforces the same [`DecodeConfig`] limits.
+///
+/// ```
+/// use sio_codec::{Protocol, Utf8Bytes, engineio, socketio};
+///
+/// // From the query of the first request: `EIO=4`.
+/// let protocol = Protocol::from_query("EIO=4&transport=websocket").unwrap();
+/// let frame = Utf8Bytes::from(r#"42/chat,7["message",{"text":"hi"}]"#); // a WebSocket text frame
+/// let message = protocol.decode_text_frame(&frame)?;
+/// let text = message.text().expect("a text message");
+/// let packet = protocol.decode_socketio(text)?; // a view of `frame`: nothing copied
+/// assert_eq!(packet.as_packet().namespace().as_str(), "/chat");
+/// assert_eq!(packet.as_packet().packet_type(), socketio::PacketType::Event);
+///
+/// // The same body, decoded by the content type it came with.
+/// let body = bytes::Bytes::from_static(b"4hello\x1e2");
+/// let packets = protocol
+///     .decode_body(body, Some("text/plain;charset=UTF-8"))
+///     .collect::<Result<Vec<_>, _>>()?;
+/// assert_eq!(packets[1].packet_type(), engineio::PacketType::Ping);
+/// # Ok::<(), sio_codec::DecodeError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Protocol {
     engineio: EngineIo,
