@@ -1,7 +1,8 @@
 //! A sans-IO Engine.IO **server session** (v3 and v4, HTTP long-polling and WebSocket), in
 //! the style of quinn-proto: `handle_*` for what arrives, `poll_*` for what to send, time
-//! passed in as [`Instant`]s. No socket, no clock, no runtime: the caller reads requests and
-//! frames, hands them in, and writes out what the session gives back.
+//! passed in as [`Instant`](std::time::Instant)s. No socket, no clock, no runtime: the
+//! caller reads requests and frames, hands them in, and writes out what the session gives
+//! back. The module needs the `std` feature (for `Instant`).
 //!
 //! The observable behaviour is that of the reference server (engine.io 6.x), as the
 //! repository's built-in mutant server reproduces it (`conformance/src/mutants/`); where the
@@ -26,6 +27,39 @@
 //!
 //! After every `handle_*` / `send_*` / `close` call, drain [`Session::poll_event`],
 //! [`Session::poll_get_response`] and [`Session::poll_frame`].
+//!
+//! ```
+//! use sio_codec::bytes::Bytes;
+//! use sio_codec::engineio::server::{
+//!     Event, GetOutcome, Opening, Request, Route, ServerConfig, Session, Target, classify,
+//! };
+//! use std::time::{Duration, Instant};
+//!
+//! let config = ServerConfig::default();
+//! let t0 = Instant::now(); // any origin: the session only compares and adds
+//! let handshake = Request::from_query("GET", "EIO=4&transport=polling");
+//! assert!(matches!(classify(&config, &handshake), Ok(Target::Handshake { .. })));
+//! let (mut session, opening) = Session::accept(&config, &handshake, "abc", t0)?;
+//! let Opening::Response(open) = opening else { unreachable!() };
+//! assert!(open.body.starts_with(br#"0{"sid":"abc","upgrades":["websocket"]"#));
+//!
+//! // The client posts a message; the application sees it and answers.
+//! let request = Request::from_query("POST", "EIO=4&transport=polling&sid=abc");
+//! assert_eq!(session.route(&request), Ok(Route::Post));
+//! let ok = session.handle_post(&request, Bytes::from_static(b"4hello"), t0);
+//! assert_eq!(&ok.body[..], b"ok");
+//! assert_eq!(session.poll_event(), Some(Event::Text("hello".into())));
+//!
+//! // A GET with nothing to send waits; the reply releases it.
+//! let request = Request::from_query("GET", "EIO=4&transport=polling&sid=abc");
+//! assert_eq!(session.handle_get(&request), GetOutcome::Parked);
+//! session.send_text("hi");
+//! assert_eq!(&session.poll_get_response().unwrap().body[..], b"4hi");
+//!
+//! // Time: the first ping is due one ping interval after the open.
+//! assert_eq!(session.poll_timeout(), Some(t0 + Duration::from_secs(25)));
+//! # Ok::<(), sio_codec::engineio::server::Refusal>(())
+//! ```
 //!
 //! # States and events
 //!
@@ -183,12 +217,13 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    /// A request with `method` and the parameters of `query` (`EIO=4&transport=polling`,
-    /// without the `?`). The last value of a repeated name wins, as in the reference. Values
-    /// are taken as they are, **without percent-decoding**: those the session reads (`EIO`,
-    /// `transport`, ids of the URL-safe alphabet, `b64`, `j`) need none; decode the query
-    /// yourself and fill the fields otherwise.
+    /// A request with `method` and the parameters of `query` (`EIO=4&transport=polling`; a
+    /// leading `?` is skipped). The last value of a repeated name wins, as in the reference.
+    /// Values are taken as they are, **without percent-decoding**: those the session reads
+    /// (`EIO`, `transport`, ids of the URL-safe alphabet, `b64`, `j`) need none; decode the
+    /// query yourself and fill the fields otherwise.
     pub fn from_query(method: &'a str, query: &'a str) -> Self {
+        let query = query.strip_prefix('?').unwrap_or(query);
         let mut request = Self {
             method,
             ..Self::default()

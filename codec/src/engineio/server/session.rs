@@ -356,7 +356,7 @@ impl Session {
                 break;
             }
             match packet {
-                Ok(packet) => self.receive(&packet, false, now),
+                Ok(packet) => self.receive(&packet, now),
                 Err(_) => self.end(CloseReason::ParseError, WsEnd::Flush),
             }
         }
@@ -447,12 +447,12 @@ impl Session {
             Some(body::decode_frame(self.revision, frame, &self.decode))
         };
         if upgrading {
-            self.upgrade_frame(packet, now);
+            self.upgrade_frame(packet);
             return;
         }
         match packet {
             None => self.end(CloseReason::TransportClosed, WsEnd::Gone),
-            Some(Ok(packet)) => self.receive(&packet, true, now),
+            Some(Ok(packet)) => self.receive(&packet, now),
             Some(Err(e)) if is_too_large(e) => self.end(
                 CloseReason::TransportClosed,
                 WsEnd::Status(CLOSE_MESSAGE_TOO_BIG),
@@ -463,7 +463,7 @@ impl Session {
 
     /// A frame on the WebSocket that is being upgraded (`None`: it closed): only `2probe`
     /// and `5` keep it.
-    fn upgrade_frame(&mut self, packet: Option<Result<PacketBuf, DecodeError>>, _now: Instant) {
+    fn upgrade_frame(&mut self, packet: Option<Result<PacketBuf, DecodeError>>) {
         let deadline = match self.upgrade {
             Upgrade::Attached { deadline } | Upgrade::Probing { deadline } => deadline,
             Upgrade::Idle | Upgrade::Done => return,
@@ -508,7 +508,7 @@ impl Session {
     // ------------------------------------------------------------------ packets
 
     /// A packet from the client, over polling or the WebSocket transport.
-    fn receive(&mut self, packet: &PacketBuf, _over_websocket: bool, now: Instant) {
+    fn receive(&mut self, packet: &PacketBuf, now: Instant) {
         match packet.as_packet() {
             Packet::Close => self.end(CloseReason::ClientRequest, WsEnd::Flush),
             // v3: the client pings and the server answers (without echoing the data, like
