@@ -3,11 +3,11 @@
 use proptest::prelude::*;
 use sio_codec::bytes::Bytes;
 use sio_codec::engineio::server::{
-    CloseReason, Event, Frame, GetOutcome, OCTET_STREAM, Opening, Refusal, Request, Response,
-    Revision, Route, ServerConfig, Session, TEXT_PLAIN, Target, Transport, classify,
+    BINARY_BODY, CloseReason, Event, Frame, GetOutcome, Opening, Refusal, Request, Response, Route,
+    ServerConfig, Session, TEXT_BODY, Target, Transport, classify,
 };
 use sio_codec::engineio::{self, Packet, v3};
-use sio_codec::{DecodeConfig, Utf8Bytes};
+use sio_codec::{DecodeConfig, EngineIo, Utf8Bytes};
 use std::time::{Duration, Instant};
 
 const SID: &str = "lv_VI97HAXpY6yYWAAAC";
@@ -64,7 +64,7 @@ fn answered(outcome: GetOutcome) -> Response {
 fn text(body: &str) -> Response {
     Response {
         status: 200,
-        content_type: Some(TEXT_PLAIN),
+        content_type: Some(TEXT_BODY),
         body: Bytes::copy_from_slice(body.as_bytes()),
     }
 }
@@ -125,7 +125,7 @@ fn refuses_handshakes_in_the_reference_order() {
     assert_eq!(
         classify(&c, &get("EIO=3&transport=polling")),
         Ok(Target::Handshake {
-            revision: Revision::V3,
+            revision: EngineIo::V3,
             transport: Transport::Polling
         })
     );
@@ -188,7 +188,7 @@ fn encodes_the_open_packet_per_revision_and_transport() {
     );
     assert_eq!(
         (session.revision(), session.transport(), session.sid()),
-        (Revision::V4, Transport::Polling, SID)
+        (EngineIo::V4, Transport::Polling, SID)
     );
     let (_, response) = polling("3", "", now);
     assert_eq!(
@@ -314,7 +314,7 @@ fn closes_on_a_bad_post() {
     assert_eq!(refusal_body(&next).0, 400);
     // v4 with an octet-stream body: 400 and closed.
     let (mut session, _) = polling("4", "", now);
-    let request = post(q).with_content_type(OCTET_STREAM);
+    let request = post(q).with_content_type(BINARY_BODY);
     let response = session.handle_post(&request, Bytes::from_static(b"4a"), now);
     assert_eq!((response.status, response.body.len()), (400, 0));
     assert_eq!(
@@ -590,7 +590,7 @@ fn carries_binary_over_v3_polling() {
     session.send_text("a");
     session.send_binary(Bytes::from_static(&[1, 2, 3]));
     let response = answered(session.handle_get(&get(q)));
-    assert_eq!(response.content_type, Some(OCTET_STREAM));
+    assert_eq!(response.content_type, Some(BINARY_BODY));
     assert_eq!(
         &response.body[..],
         [0, 2, 0xff, b'4', b'a', 1, 4, 0xff, 4, 1, 2, 3]
@@ -600,7 +600,7 @@ fn carries_binary_over_v3_polling() {
     assert_eq!(answered(session.handle_get(&get(q))), text("2:4b"));
     // An XHR2 POST: binary is a view of the body.
     let body = Bytes::from_static(&[1, 3, 0xff, 4, 7, 8, 0, 2, 0xff, b'4', b'z']);
-    let request = post(q).with_content_type(OCTET_STREAM);
+    let request = post(q).with_content_type(BINARY_BODY);
     assert_eq!(session.handle_post(&request, body.clone(), t0).status, 200);
     let received = events(&mut session);
     assert_eq!(
@@ -729,18 +729,18 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 /// The `m<N>` messages a GET body or frame carries.
-fn sent_ids(revision: Revision, body: &Response) -> Vec<u64> {
+fn sent_ids(revision: EngineIo, body: &Response) -> Vec<u64> {
     let config = DecodeConfig::new().max_payload(usize::MAX);
     let packets: Vec<_> = match (revision, body.content_type) {
-        (Revision::V4, _) => engineio::decode_payload(&body.body, &config)
+        (EngineIo::V4, _) => engineio::decode_payload(&body.body, &config)
             .map(|p| p.unwrap().as_packet_owned())
             .collect(),
-        (Revision::V3, Some(OCTET_STREAM)) => {
+        (EngineIo::V3, Some(BINARY_BODY)) => {
             v3::decode_payload(&body.body, v3::PayloadFormat::Binary, &config)
                 .map(|p| p.unwrap().as_packet_owned())
                 .collect()
         }
-        (Revision::V3, _) => v3::decode_payload(&body.body, v3::PayloadFormat::Text, &config)
+        (EngineIo::V3, _) => v3::decode_payload(&body.body, v3::PayloadFormat::Text, &config)
             .map(|p| p.unwrap().as_packet_owned())
             .collect(),
     };
@@ -775,7 +775,7 @@ proptest! {
     #[test]
     fn never_misbehaves(v3 in any::<bool>(), steps in proptest::collection::vec(step(), 0..60)) {
         let t0 = Instant::now();
-        let (eio, revision) = if v3 { ("3", Revision::V3) } else { ("4", Revision::V4) };
+        let (eio, revision) = if v3 { ("3", EngineIo::V3) } else { ("4", EngineIo::V4) };
         let q = format!("EIO={eio}&transport=polling&sid=x");
         let (mut session, _) = polling(eio, "", t0);
         let mut now = t0;

@@ -1,7 +1,8 @@
 //! Polling bodies and WebSocket frames of a server session: the codec's encoders and
 //! decoders chosen per revision, plus the JSONP wrapping.
 
-use super::{Frame, OCTET_STREAM, Response, Revision, TEXT_PLAIN};
+use super::{BINARY_BODY, Frame, Response, TEXT_BODY};
+use crate::EngineIo;
 use crate::engineio::{self, Message, Packet, PacketBuf, v3};
 use crate::{DecodeConfig, DecodeError, Encode, ErrorKind, FrameKind, Utf8Bytes, WireFormat};
 use alloc::{borrow::Cow, string::String, vec::Vec};
@@ -10,7 +11,7 @@ use bytes::Bytes;
 /// The body of a GET answer (or of the handshake): v4 records; v3 XHR2 when the batch holds
 /// binary and the client takes binary, else `len:packet` text; JSONP wraps text bodies.
 pub(super) fn encode_get(
-    revision: Revision,
+    revision: EngineIo,
     b64: bool,
     packets: &[PacketBuf],
     jsonp: Option<&str>,
@@ -21,7 +22,7 @@ pub(super) fn encode_get(
         .any(|p| matches!(p, Packet::Message(Message::Binary(_))));
     let mut body = Vec::new();
     let content_type = match revision {
-        Revision::V4 => {
+        EngineIo::V4 => {
             // NOTE(compat): a text that holds the record separator (it came over WebSocket)
             // goes in as is, as the reference writes it; the codec's encoder refuses it.
             if engineio::encode_payload(&views, &mut body).is_err() {
@@ -33,21 +34,21 @@ pub(super) fn encode_get(
                     view.encode(WireFormat::Text, &mut body);
                 }
             }
-            TEXT_PLAIN
+            TEXT_BODY
         }
-        Revision::V3 if has_binary && !b64 => {
+        EngineIo::V3 if has_binary && !b64 => {
             v3::encode_payload(&views, v3::PayloadFormat::Binary, &mut body);
-            OCTET_STREAM
+            BINARY_BODY
         }
-        Revision::V3 => {
+        EngineIo::V3 => {
             v3::encode_payload(&views, v3::PayloadFormat::Text, &mut body);
-            TEXT_PLAIN
+            TEXT_BODY
         }
     };
     match jsonp {
-        Some(index) if content_type == TEXT_PLAIN => Response::new(
+        Some(index) if content_type == TEXT_BODY => Response::new(
             200,
-            TEXT_PLAIN,
+            TEXT_BODY,
             jsonp_wrap(index, &String::from_utf8_lossy(&body)),
         ),
         _ => Response::new(200, content_type, body),
@@ -67,7 +68,7 @@ fn jsonp_wrap(index: &str, payload: &str) -> String {
 
 /// The packets of a POST body, in order, ending at the first error (included).
 pub(super) fn decode_post(
-    revision: Revision,
+    revision: EngineIo,
     body: Bytes,
     octet_stream: bool,
     jsonp: bool,
@@ -81,8 +82,8 @@ pub(super) fn decode_post(
     };
     let mut out = Vec::new();
     match revision {
-        Revision::V4 => out.extend(engineio::decode_payload_buf(body, config)),
-        Revision::V3 => {
+        EngineIo::V4 => out.extend(engineio::decode_payload_buf(body, config)),
+        EngineIo::V3 => {
             let format = if binary {
                 v3::PayloadFormat::Binary
             } else {
@@ -191,7 +192,7 @@ fn jsonp_unescape(text: &str) -> String {
 
 /// The WebSocket frame of a packet: binary as a binary frame (v3 with the `0x04` type
 /// byte), or as base64 text for `b64` clients.
-pub(super) fn frame(revision: Revision, b64: bool, packet: &PacketBuf) -> Frame {
+pub(super) fn frame(revision: EngineIo, b64: bool, packet: &PacketBuf) -> Frame {
     let format = if b64 {
         WireFormat::Text
     } else {
@@ -199,8 +200,8 @@ pub(super) fn frame(revision: Revision, b64: bool, packet: &PacketBuf) -> Frame 
     };
     let view = packet.as_packet();
     let (kind, bytes) = match revision {
-        Revision::V3 => v3::V3(&view).to_bytes(format),
-        Revision::V4 => view.to_bytes(format),
+        EngineIo::V3 => v3::V3(&view).to_bytes(format),
+        EngineIo::V4 => view.to_bytes(format),
     };
     match kind {
         FrameKind::Binary => Frame::Binary(bytes),
@@ -211,18 +212,18 @@ pub(super) fn frame(revision: Revision, b64: bool, packet: &PacketBuf) -> Frame 
 
 /// Decodes a WebSocket text or binary frame (not a close) with the revision's rules.
 pub(super) fn decode_frame(
-    revision: Revision,
+    revision: EngineIo,
     frame: Frame,
     config: &DecodeConfig,
 ) -> Result<PacketBuf, DecodeError> {
     match (frame, revision) {
-        (Frame::Text(text), Revision::V4) => PacketBuf::decode_text_with(&text, config),
-        (Frame::Text(text), Revision::V3) => {
+        (Frame::Text(text), EngineIo::V4) => PacketBuf::decode_text_with(&text, config),
+        (Frame::Text(text), EngineIo::V3) => {
             let body = text.as_bytes().clone();
             v3::decode_text(text.as_str(), config).map(|p| own(p, &body))
         }
-        (Frame::Binary(bytes), Revision::V4) => PacketBuf::decode_binary_frame(bytes, config),
-        (Frame::Binary(bytes), Revision::V3) => {
+        (Frame::Binary(bytes), EngineIo::V4) => PacketBuf::decode_binary_frame(bytes, config),
+        (Frame::Binary(bytes), EngineIo::V3) => {
             v3::decode_binary_frame(&bytes, config).map(|p| own(p, &bytes))
         }
         (Frame::Close(_), _) => Err(DecodeError::new(ErrorKind::Empty, 0)),

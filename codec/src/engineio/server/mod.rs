@@ -122,15 +122,13 @@ mod session;
 
 pub use session::Session;
 
+use crate::EngineIo;
+pub use crate::protocol::{BINARY_BODY, TEXT_BODY};
 use crate::utf8_bytes::Utf8Bytes;
 use alloc::string::String;
 use bytes::Bytes;
 use core::time::Duration;
 
-/// The content type of text polling bodies.
-pub const TEXT_PLAIN: &str = "text/plain; charset=UTF-8";
-/// The content type of v3 XHR2 binary polling bodies.
-pub const OCTET_STREAM: &str = "application/octet-stream";
 /// The content type of the `ok` answer to a POST and of WebSocket refusals.
 pub const TEXT_HTML: &str = "text/html";
 /// The content type of Engine.IO error bodies.
@@ -174,15 +172,6 @@ impl Default for ServerConfig {
             max_payload_on_v3: true,
         }
     }
-}
-
-/// The Engine.IO revision of a session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Revision {
-    /// `EIO=3`: the client pings, `len:packet` payloads, `0x04`-prefixed binary frames.
-    V3,
-    /// `EIO=4`.
-    V4,
 }
 
 /// A transport.
@@ -375,7 +364,7 @@ pub enum Target<'a> {
     /// A handshake: give it to [`Session::accept`].
     Handshake {
         /// The session's revision.
-        revision: Revision,
+        revision: EngineIo,
         /// The transport it opens on.
         transport: Transport,
     },
@@ -413,8 +402,8 @@ pub fn classify<'a>(config: &ServerConfig, request: &Request<'a>) -> Result<Targ
         return Err(Refusal::BadRequest);
     }
     let revision = match request.eio {
-        Some("4") => Revision::V4,
-        Some("3") if config.allow_eio3 => Revision::V3,
+        Some("4") => EngineIo::V4,
+        Some("3") if config.allow_eio3 => EngineIo::V3,
         _ => return Err(Refusal::UnsupportedVersion),
     };
     Ok(Target::Handshake {

@@ -3,10 +3,10 @@
 use super::body;
 use super::{
     CLOSE_MESSAGE_TOO_BIG, CloseReason, Event, Frame, GetOutcome, Jsonp, Opening, Refusal, Request,
-    Response, Revision, Route, ServerConfig, Target, Transport, classify,
+    Response, Route, ServerConfig, Target, Transport, classify,
 };
 use crate::engineio::{Handshake, Message, Packet, PacketBuf, PacketType};
-use crate::{DecodeConfig, DecodeError, ErrorKind, Utf8Bytes};
+use crate::{DecodeConfig, DecodeError, EngineIo, ErrorKind, Utf8Bytes};
 use alloc::{collections::VecDeque, string::String};
 use bytes::Bytes;
 use std::time::Instant;
@@ -50,7 +50,7 @@ enum WsEnd {
 #[derive(Debug)]
 pub struct Session {
     sid: String,
-    revision: Revision,
+    revision: EngineIo,
     /// Binary goes out as base64 text (`b64`, or JSONP at the handshake).
     b64: bool,
     config: ServerConfig,
@@ -101,8 +101,8 @@ impl Session {
         let jsonp = request.jsonp.is_some();
         let b64 = jsonp || request.b64.is_some_and(|v| !v.is_empty());
         let heartbeat = match revision {
-            Revision::V4 => Heartbeat::PingAt(now + config.ping_interval),
-            Revision::V3 => {
+            EngineIo::V4 => Heartbeat::PingAt(now + config.ping_interval),
+            EngineIo::V3 => {
                 Heartbeat::ClientPingBy(now + config.ping_interval + config.ping_timeout)
             }
         };
@@ -148,7 +148,7 @@ impl Session {
             &[]
         };
         let millis = |d: core::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        let max_payload = (self.revision == Revision::V4 || self.config.max_payload_on_v3)
+        let max_payload = (self.revision == EngineIo::V4 || self.config.max_payload_on_v3)
             .then(|| u64::try_from(self.config.max_payload).unwrap_or(u64::MAX));
         Handshake::new(
             &self.sid,
@@ -165,7 +165,7 @@ impl Session {
     }
 
     /// The session's revision.
-    pub fn revision(&self) -> Revision {
+    pub fn revision(&self) -> EngineIo {
         self.revision
     }
 
@@ -220,8 +220,7 @@ impl Session {
 
     /// Queues a text message (dropped when the session is closed).
     pub fn send_text(&mut self, text: impl Into<Utf8Bytes>) {
-        let text: Utf8Bytes = text.into();
-        self.queue(PacketBuf::from(&Packet::text(text.as_str())));
+        self.queue(PacketBuf::from_text(text.into()));
     }
 
     /// Queues a binary message (dropped when the session is closed).
@@ -337,7 +336,7 @@ impl Session {
         }
         self.post_in_flight = false;
         let octet_stream = request.is_octet_stream();
-        if self.revision == Revision::V4 && octet_stream {
+        if self.revision == EngineIo::V4 && octet_stream {
             self.end(CloseReason::ParseError, WsEnd::Flush);
             return Response::empty(400);
         }
@@ -514,13 +513,13 @@ impl Session {
             // v3: the client pings and the server answers (without echoing the data, like
             // the reference); v4: a client ping on the main transport is a protocol error.
             Packet::Ping(_) => match self.revision {
-                Revision::V3 => {
+                EngineIo::V3 => {
                     self.heartbeat = Heartbeat::ClientPingBy(
                         now + self.config.ping_interval + self.config.ping_timeout,
                     );
                     self.queue(PacketBuf::from(&Packet::Pong(None)));
                 }
-                Revision::V4 => self.end(CloseReason::ProtocolError, WsEnd::Flush),
+                EngineIo::V4 => self.end(CloseReason::ProtocolError, WsEnd::Flush),
             },
             Packet::Pong(_) => match self.heartbeat {
                 Heartbeat::AwaitingPong { .. } => {
