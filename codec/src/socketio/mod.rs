@@ -21,6 +21,8 @@ mod encode;
 mod json;
 mod packet;
 mod scanner;
+#[cfg(feature = "std")]
+pub mod server;
 
 #[cfg(feature = "std")]
 pub use binary::ValueError;
