@@ -684,6 +684,64 @@ fn speaks_jsonp() {
     assert_eq!(events(&mut session), [Event::Text("a\nb".into())]);
 }
 
+#[test]
+fn closes_when_the_parked_get_is_aborted() {
+    let t0 = Instant::now();
+    let (mut session, _) = polling("4", "", t0);
+    session.handle_get_aborted();
+    assert!(!session.is_closed());
+    assert_eq!(
+        session.handle_get(&get("EIO=4&transport=polling&sid=x")),
+        GetOutcome::Parked
+    );
+    session.handle_get_aborted();
+    assert_eq!(session.poll_get_response(), None);
+    assert_eq!(
+        events(&mut session),
+        [Event::Closed(CloseReason::TransportClosed)]
+    );
+}
+
+#[test]
+fn routes_requests_of_a_websocket_session() {
+    let t0 = Instant::now();
+    let (session, _) = websocket("4", t0);
+    let ws = get("EIO=4&transport=websocket&sid=x").with_websocket();
+    assert_eq!(session.route(&ws), Ok(Route::WebsocketRefused));
+    assert_eq!(
+        session.route(&get("EIO=4&transport=polling&sid=x")),
+        Err(Refusal::BadRequest)
+    );
+    // A polling session refuses `transport=websocket` without an upgrade.
+    let (session, _) = polling("4", "", t0);
+    assert_eq!(
+        session.route(&get("EIO=4&transport=websocket&sid=x")),
+        Err(Refusal::BadRequest)
+    );
+    assert_eq!(
+        Request::from_query("GET", "?EIO=4&EIO=3&sid=a&j=2&b64=1&x=y"),
+        Request {
+            method: "GET",
+            eio: Some("3"),
+            sid: Some("a"),
+            jsonp: Some("2"),
+            b64: Some("1"),
+            ..Request::default()
+        }
+    );
+}
+
+#[test]
+fn sends_base64_frames_to_b64_clients_after_an_upgrade() {
+    let t0 = Instant::now();
+    let (mut session, _) = polling("3", "&b64=1", t0);
+    assert!(session.handle_websocket(t0));
+    session.handle_frame(text_frame("5"), t0);
+    assert_eq!(events(&mut session), [Event::Upgraded]);
+    session.send_binary(Bytes::from_static(&[1, 2, 3]));
+    assert_eq!(frames(&mut session), [text_frame("b4AQID")]);
+}
+
 // ---------------------------------------------------------------------- property test
 
 #[derive(Clone, Debug)]
@@ -773,17 +831,26 @@ fn frame_id(frame: &Frame) -> Option<u64> {
 
 proptest! {
     #[test]
-    fn never_misbehaves(v3 in any::<bool>(), steps in proptest::collection::vec(step(), 0..60)) {
+    fn never_misbehaves(
+        v3 in any::<bool>(),
+        over_websocket in any::<bool>(),
+        b64 in any::<bool>(),
+        steps in proptest::collection::vec(step(), 0..60),
+    ) {
         let t0 = Instant::now();
         let (eio, revision) = if v3 { ("3", EngineIo::V3) } else { ("4", EngineIo::V4) };
         let q = format!("EIO={eio}&transport=polling&sid=x");
-        let (mut session, _) = polling(eio, "", t0);
+        let (mut session, mut ws_open) = if over_websocket {
+            (websocket(eio, t0).0, true)
+        } else {
+            let extra = if b64 { "&b64=1" } else { "" };
+            (polling(eio, extra, t0).0, false)
+        };
         let mut now = t0;
         let mut next_id = 0u64;
         let mut delivered: Vec<u64> = Vec::new();
         let mut parked = 0usize;
         let mut closed_seen = false;
-        let mut ws_open = false;
         for step in steps {
             let mut answers = Vec::new();
             match step {
