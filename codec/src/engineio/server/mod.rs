@@ -81,10 +81,12 @@
 //! | polling | POST body | packets handled in order, `200 ok`; a bad record closes ([`CloseReason::ParseError`]) after the packets before it, still `200 ok` **(reference)** |
 //! | websocket or closed | GET / POST | refused: `400` code 3 "Bad request" (transport mismatch) / code 1 "Session ID unknown" |
 //! | polling, idle | WebSocket arrives ([`Session::handle_websocket`]) | attached; the upgrade timer starts |
-//! | polling, attached / probing / websocket / closed | another WebSocket | refused (`101`, then closed) |
+//! | polling, attached / probing; websocket | another WebSocket ([`Route::WebsocketRefused`]) | refused: `101`, then closed **(reference)** |
+//! | closed | a WebSocket | refused by [`Session::route`]: [`Refusal::UnknownSid`] |
 //! | attached / probing | `2probe` | `3probe` on the WebSocket; probing: the parked GET, and every GET until the upgrade ends, is answered `6` |
 //! | attached / probing | `5` (with or without a probe **(reference)**) | websocket: parked GET answered `6`, outbox flushed to the WebSocket, [`Event::Upgraded`] |
 //! | attached / probing | any other packet, a bad frame, the WebSocket closing, the upgrade timeout | upgrade abandoned: WebSocket closed, polling goes on (idle) |
+//! | attached / probing | the session closes (any reason) | the WebSocket gets a close frame; a parked GET carries the end (`1`, or `6` for a client close) |
 //! | websocket | bad frame | closed ([`CloseReason::ParseError`]); frame over `max_payload`: close frame 1009, [`CloseReason::TransportClosed`] |
 //! | websocket | the WebSocket closes | closed ([`CloseReason::TransportClosed`]) |
 //! | any open | `1` | closed ([`CloseReason::ClientRequest`]): the outbox is dropped, a parked GET gets `6`; over WebSocket too **(reference: the mutant server's choice; engine.io 6 ignores `1` on WebSocket)** |
