@@ -618,6 +618,17 @@ fn carries_binary_over_v3_polling() {
     let (mut session, _) = polling("3", "&b64=1", t0);
     session.send_binary(Bytes::from_static(&[1, 2, 3]));
     assert_eq!(answered(session.handle_get(&get(q))), text("6:b4AQID"));
+    let body = Bytes::from_static(b"6:b4AQID4:4abc");
+    session.handle_post(&post(q), body.clone(), t0);
+    let received = events(&mut session);
+    let Some(Event::Text(abc)) = received.get(1) else {
+        panic!("{received:?}")
+    };
+    assert_eq!(
+        abc.as_bytes().as_ptr(),
+        body[11..].as_ptr(),
+        "a view of the body"
+    );
     session.handle_post(&post(q), Bytes::from_static(b"6:b4AQID"), t0);
     assert_eq!(
         events(&mut session),

@@ -98,13 +98,16 @@ pub(super) fn decode_post(
 /// The owned form of a packet borrowed from `body`, as views of `body` (no copy, except
 /// base64-decoded binary, which is already owned).
 pub(super) fn own(packet: Packet<'_>, body: &Bytes) -> PacketBuf {
-    let text = match &packet {
+    let packet = match packet {
         Packet::Message(Message::Binary(data)) => {
             return PacketBuf::from_binary_frame(match data {
                 Cow::Borrowed(slice) => view(body, slice),
-                Cow::Owned(vec) => Bytes::copy_from_slice(vec),
+                Cow::Owned(vec) => Bytes::from(vec),
             });
         }
+        other => other,
+    };
+    let text = match &packet {
         Packet::Message(Message::Text(t)) | Packet::Ping(Some(t)) | Packet::Pong(Some(t)) => {
             Some(*t)
         }
