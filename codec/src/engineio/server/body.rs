@@ -1,12 +1,20 @@
-//! Polling bodies and WebSocket frames of a server session: the codec's encoders and
-//! decoders chosen per revision, plus the JSONP wrapping.
+//! Polling bodies and WebSocket frames of a server session: [`Protocol`]'s encoders and
+//! decoders, plus what only a server does (JSONP, and the bytes the reference writes where
+//! the codec's encoder refuses).
 
-use super::{BINARY_BODY, Frame, Response, TEXT_BODY};
-use crate::EngineIo;
-use crate::engineio::{self, Message, Packet, PacketBuf, v3};
-use crate::{DecodeConfig, DecodeError, Encode, ErrorKind, FrameKind, Utf8Bytes, WireFormat};
-use alloc::{borrow::Cow, string::String, vec::Vec};
+use super::{Frame, Response, TEXT_BODY};
+use crate::engineio::{self, Packet, PacketBuf};
+use crate::{
+    DecodeConfig, DecodeError, Encode, EngineIo, ErrorKind, FrameKind, Protocol, Utf8Bytes,
+    WireFormat,
+};
+use alloc::{string::String, vec::Vec};
 use bytes::Bytes;
+
+/// The protocol of a session's revision, with its limits.
+fn protocol(revision: EngineIo, config: &DecodeConfig) -> Protocol {
+    Protocol::new(revision).with_config(*config)
+}
 
 /// The body of a GET answer (or of the handshake): v4 records; v3 XHR2 when the batch holds
 /// binary and the client takes binary, else `len:packet` text; JSONP wraps text bodies.
@@ -17,34 +25,21 @@ pub(super) fn encode_get(
     jsonp: Option<&str>,
 ) -> Response {
     let views: Vec<Packet<'_>> = packets.iter().map(PacketBuf::as_packet).collect();
-    let has_binary = views
-        .iter()
-        .any(|p| matches!(p, Packet::Message(Message::Binary(_))));
-    let mut body = Vec::new();
-    let content_type = match revision {
-        EngineIo::V4 => {
-            // NOTE(compat): a text that holds the record separator (it came over WebSocket)
-            // goes in as is, as the reference writes it; the codec's encoder refuses it.
-            if engineio::encode_payload(&views, &mut body).is_err() {
-                body.clear();
-                for (i, view) in views.iter().enumerate() {
-                    if i > 0 {
-                        body.push(engineio::RECORD_SEPARATOR);
-                    }
-                    view.encode(WireFormat::Text, &mut body);
+    let (content_type, body) = protocol(revision, &DecodeConfig::new())
+        .encode_body(&views, b64)
+        .unwrap_or_else(|_| {
+            // NOTE(compat): a v4 text that holds the record separator (it came over
+            // WebSocket) goes in as is, as the reference writes it; the codec's encoder
+            // refuses it.
+            let mut body = Vec::new();
+            for (i, view) in views.iter().enumerate() {
+                if i > 0 {
+                    body.push(engineio::RECORD_SEPARATOR);
                 }
+                view.encode(WireFormat::Text, &mut body);
             }
-            TEXT_BODY
-        }
-        EngineIo::V3 if has_binary && !b64 => {
-            v3::encode_payload(&views, v3::PayloadFormat::Binary, &mut body);
-            BINARY_BODY
-        }
-        EngineIo::V3 => {
-            v3::encode_payload(&views, v3::PayloadFormat::Text, &mut body);
-            TEXT_BODY
-        }
-    };
+            (TEXT_BODY, Bytes::from(body))
+        });
     match jsonp {
         Some(index) if content_type == TEXT_BODY => Response::new(
             200,
@@ -74,61 +69,17 @@ pub(super) fn decode_post(
     jsonp: bool,
     config: &DecodeConfig,
 ) -> Vec<Result<PacketBuf, DecodeError>> {
-    let (body, binary) = if jsonp {
+    let (body, content_type) = if jsonp {
         // JSONP: a form with the payload in `d` (the one copy: form decoding).
-        (Bytes::from(jsonp_payload(&body)), false)
+        (Bytes::from(jsonp_payload(&body)), TEXT_BODY)
+    } else if octet_stream {
+        (body, crate::BINARY_BODY)
     } else {
-        (body, octet_stream)
+        (body, TEXT_BODY)
     };
-    let mut out = Vec::new();
-    match revision {
-        EngineIo::V4 => out.extend(engineio::decode_payload_buf(body, config)),
-        EngineIo::V3 => {
-            let format = if binary {
-                v3::PayloadFormat::Binary
-            } else {
-                v3::PayloadFormat::Text
-            };
-            out.extend(v3::decode_payload(&body, format, config).map(|p| p.map(|p| own(p, &body))));
-        }
-    }
-    out
-}
-
-/// The owned form of a packet borrowed from `body`, as views of `body` (no copy, except
-/// base64-decoded binary, which is already owned).
-pub(super) fn own(packet: Packet<'_>, body: &Bytes) -> PacketBuf {
-    let packet = match packet {
-        Packet::Message(Message::Binary(data)) => {
-            return PacketBuf::from_binary_frame(match data {
-                Cow::Borrowed(slice) => view(body, slice),
-                Cow::Owned(vec) => Bytes::from(vec),
-            });
-        }
-        other => other,
-    };
-    let text = match &packet {
-        Packet::Message(Message::Text(t)) | Packet::Ping(Some(t)) | Packet::Pong(Some(t)) => {
-            Some(*t)
-        }
-        _ => None,
-    };
-    let frame = text
-        .and_then(|t| Utf8Bytes::try_from(view(body, t.as_bytes())).ok())
-        .unwrap_or_default();
-    PacketBuf::from_view(packet, &frame)
-}
-
-/// `sub` as a view of `body` when it lies inside it, else a copy (never happens for slices
-/// the decoders cut from `body`).
-fn view(body: &Bytes, sub: &[u8]) -> Bytes {
-    let base = body.as_ptr() as usize;
-    let start = sub.as_ptr() as usize;
-    if sub.is_empty() || start < base || start + sub.len() > base + body.len() {
-        Bytes::copy_from_slice(sub)
-    } else {
-        body.slice_ref(sub)
-    }
+    protocol(revision, config)
+        .decode_body(body, Some(content_type))
+        .collect()
 }
 
 /// The payload of a JSONP POST: the form field `d`, form-decoded, then the client's newline
@@ -196,20 +147,12 @@ fn jsonp_unescape(text: &str) -> String {
 /// The WebSocket frame of a packet: binary as a binary frame (v3 with the `0x04` type
 /// byte), or as base64 text for `b64` clients.
 pub(super) fn frame(revision: EngineIo, b64: bool, packet: &PacketBuf) -> Frame {
-    let format = if b64 {
-        WireFormat::Text
-    } else {
-        WireFormat::Frames
-    };
-    let view = packet.as_packet();
-    let (kind, bytes) = match revision {
-        EngineIo::V3 => v3::V3(&view).to_bytes(format),
-        EngineIo::V4 => view.to_bytes(format),
-    };
-    match kind {
-        FrameKind::Binary => Frame::Binary(bytes),
+    match protocol(revision, &DecodeConfig::new()).encode_frame(&packet.as_packet(), b64) {
+        (FrameKind::Binary, bytes) => Frame::Binary(bytes),
         // The encoders write text packets as UTF-8.
-        FrameKind::Text => Utf8Bytes::try_from(bytes).map_or(Frame::Close(None), Frame::Text),
+        (FrameKind::Text, bytes) => {
+            Utf8Bytes::try_from(bytes).map_or(Frame::Close(None), Frame::Text)
+        }
     }
 }
 
@@ -219,17 +162,11 @@ pub(super) fn decode_frame(
     frame: Frame,
     config: &DecodeConfig,
 ) -> Result<PacketBuf, DecodeError> {
-    match (frame, revision) {
-        (Frame::Text(text), EngineIo::V4) => PacketBuf::decode_text_with(&text, config),
-        (Frame::Text(text), EngineIo::V3) => {
-            let body = text.as_bytes().clone();
-            v3::decode_text(text.as_str(), config).map(|p| own(p, &body))
-        }
-        (Frame::Binary(bytes), EngineIo::V4) => PacketBuf::decode_binary_frame(bytes, config),
-        (Frame::Binary(bytes), EngineIo::V3) => {
-            v3::decode_binary_frame(&bytes, config).map(|p| own(p, &bytes))
-        }
-        (Frame::Close(_), _) => Err(DecodeError::new(ErrorKind::Empty, 0)),
+    let protocol = protocol(revision, config);
+    match frame {
+        Frame::Text(text) => protocol.decode_text_frame(&text),
+        Frame::Binary(bytes) => protocol.decode_binary_frame(bytes),
+        Frame::Close(_) => Err(DecodeError::new(ErrorKind::Empty, 0)),
     }
 }
 
