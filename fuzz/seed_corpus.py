@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the committed seed corpora fuzz/corpus/<target>/seed-<hash> from fixtures/codec/*.json.
+"""Writes the committed seed corpora fuzz/corpus/<target>/seed-<hash> from fixtures/codec/*.json
+(and, for the targets whose input is a list of choices rather than wire bytes, from step
+sequences written here: sio_roundtrip_structured, eio_server_session, sio_server_connection).
 
 Python 3 standard library only. Run from anywhere: `python3 fuzz/seed_corpus.py`.
 `--check` writes nothing and exits 1 when the committed seeds differ from what it would write.
@@ -136,6 +138,112 @@ def eio_handshake_json():
                 yield record[1:]
 
 
+# eio_server_session: a header byte (bit 0 v3, bit 1 opened over WebSocket, bit 2 b64), then
+# steps (see sio_codec::fuzzing::eio_server_session). Step kinds and the client packet table:
+EIO_GET, EIO_ABORT_GET, EIO_POST, EIO_POST_RAW, EIO_BEGIN_POST, EIO_WEBSOCKET = 0, 1, 2, 3, 4, 5
+EIO_FRAME, EIO_FRAME_CLOSE, EIO_FRAME_BINARY, EIO_ADVANCE, EIO_SEND, EIO_CLOSE = 6, 7, 8, 9, 10, 11
+EIO_ROUTE, EIO_FRAME_RAW, EIO_CLOSE_WITH = 12, 13, 14
+EIO_PACKETS = ["2probe", "5", "3", "2", "1", "6", "4hi", "4", "0", "3probe", "2x", "b4AQI=",
+               "bAQI=", "4\u00e9", "7", ""]
+
+
+def eio_frame(packet):
+    return [EIO_FRAME, EIO_PACKETS.index(packet)]
+
+
+def eio_post(*packets):
+    return [EIO_POST, len(packets) - 1] + [EIO_PACKETS.index(p) for p in packets]
+
+
+def eio_send(count):
+    return [EIO_SEND, count - 1]
+
+
+def advance(ms):
+    return [EIO_ADVANCE] + list(ms.to_bytes(2, "big"))
+
+
+def eio_server_session():
+    upgrade = (
+        eio_send(2) + [EIO_GET]  # m0 m1 in the GET's answer
+        + [EIO_GET, EIO_WEBSOCKET] + eio_frame("2probe")  # the parked GET released with 6
+        + eio_send(1) + eio_frame("5")  # m2 waits in the outbox, goes to the WebSocket
+        + eio_send(3) + advance(25_000)
+    )
+    for header in (0, 1, 4, 5):  # v4, v3, each with and without b64
+        heartbeat = eio_frame("3") if header & 1 == 0 else eio_frame("2")
+        yield bytes([header] + upgrade + heartbeat + eio_send(1) + [EIO_CLOSE])
+        yield bytes([header] + upgrade + eio_frame("4hi") + advance(30_000) + advance(30_000))
+    for header in (2, 3):  # opened over WebSocket
+        yield bytes([header] + eio_send(4) + eio_frame("4hi") + [EIO_FRAME_BINARY, 2, 1, 2]
+                    + advance(25_000) + eio_frame("3") + eio_frame("1") + eio_send(1))
+        yield bytes([header] + eio_send(1) + [EIO_FRAME_RAW, 3] + list(b"4m\xff") + [EIO_FRAME_CLOSE])
+    # Polling only: POSTs, a duplicate GET, an aborted GET, the client's close.
+    yield bytes([0] + eio_send(1) + [EIO_GET, EIO_GET, EIO_GET] + eio_send(1))
+    yield bytes([0] + eio_post("4hi", "3", "4") + [EIO_GET] + eio_send(2) + [EIO_GET, EIO_ABORT_GET])
+    yield bytes([1] + eio_post("2", "4hi") + [EIO_GET, EIO_GET] + eio_post("1") + [EIO_GET])
+    yield bytes([0, EIO_BEGIN_POST, 0, EIO_BEGIN_POST, 0, EIO_GET] + eio_send(1))
+    yield bytes([0, EIO_POST_RAW, 0x13] + list(b"4\x1e") + [EIO_GET, EIO_ROUTE, 12]
+                + eio_send(1) + [EIO_CLOSE_WITH, 0, EIO_GET])
+    # Upgrades that fail: the timeout, a bad packet, the WebSocket closing, the session closing.
+    yield bytes([0, EIO_GET, EIO_WEBSOCKET] + eio_send(1) + advance(10_000) + [EIO_GET]
+                + eio_send(1) + [EIO_GET, EIO_WEBSOCKET] + eio_frame("2probe") + eio_frame("5"))
+    yield bytes([0, EIO_WEBSOCKET] + eio_frame("2probe") + eio_frame("4hi") + eio_send(1)
+                + [EIO_GET, EIO_WEBSOCKET, EIO_FRAME_CLOSE, EIO_GET])
+    yield bytes([0, EIO_GET, EIO_WEBSOCKET] + eio_frame("2probe") + [EIO_GET] + eio_send(2)
+                + [EIO_CLOSE, EIO_GET, EIO_ROUTE, 8])
+
+
+# sio_server_connection: a header byte (bit 0: Socket.IO v4 over Engine.IO v3), then steps
+# (see sio_codec::fuzzing::sio_server_connection). Step kinds and the client packet table:
+SIO_CLIENT, SIO_CLIENT_RAW, SIO_ATTACHMENT, SIO_ACCEPT, SIO_REJECT = 0, 1, 2, 3, 4
+SIO_EMIT, SIO_DISCONNECT, SIO_WAIT, SIO_ACK = 5, 6, 7, 8
+PLACEHOLDER = '{"_placeholder":true,"num":0}'
+SIO_PACKETS = ["0", "0/a,", '0/a,{"t":1}', "1", "1/a,", '2["e",1]', '2/a,3["e"]', '3/a,0["r"]',
+               '30["r"]', '31["r"]', '51-["b",' + PLACEHOLDER + "]", '4{"message":"x"}', "", "9",
+               '2["connect"]', "0/a?x=1", '61-0["r",' + PLACEHOLDER + "]",
+               '61-/a,1["r",' + PLACEHOLDER + "]", "0/b,", '2/b,["e"]']
+ROOT_NS, A_NS, B_NS = 0, 1, 2
+EMIT_ACK, EMIT_BINARY = 4, 8
+
+
+def sio(packet):
+    return [SIO_CLIENT, SIO_PACKETS.index(packet)]
+
+
+def sio_wait(ms):
+    return [SIO_WAIT] + list(ms.to_bytes(2, "big"))
+
+
+def sio_server_connection():
+    session = (
+        [SIO_ACCEPT, ROOT_NS] + sio('2["e",1]')
+        + [SIO_EMIT, ROOT_NS | EMIT_ACK] + sio('30["r"]') + sio('30["r"]')
+        + sio('51-["b",' + PLACEHOLDER + "]") + [SIO_ATTACHMENT, 1, 0xAB]
+        + [SIO_EMIT, ROOT_NS | EMIT_ACK | EMIT_BINARY] + sio('31["r"]')
+        + [SIO_ACK, ROOT_NS, 1]
+    )
+    joined_a = sio("0/a,") + [SIO_ACCEPT, A_NS, SIO_EMIT, A_NS | EMIT_ACK, SIO_EMIT, A_NS | EMIT_ACK]
+    yield bytes([0] + sio("0") + session + joined_a + sio('3/a,0["r"]') + sio("1/a,")
+                + [SIO_DISCONNECT, ROOT_NS] + sio_wait(60_000))
+    yield bytes([1] + session + sio("0/a?x=1") + [SIO_ACCEPT, A_NS, SIO_EMIT, A_NS | EMIT_ACK]
+                + sio('61-/a,1["r",' + PLACEHOLDER + "]") + [SIO_ATTACHMENT, 0])
+    # The connect timeout, with and without a join in time.
+    yield bytes([0] + sio_wait(45_000) + sio("0") + [SIO_ACCEPT, ROOT_NS])
+    yield bytes([0] + sio_wait(44_000) + sio("0") + [SIO_ACCEPT, ROOT_NS] + sio_wait(60_000)
+                + [SIO_DISCONNECT, ROOT_NS] + sio_wait(60_000))
+    # Protocol errors and rejections.
+    yield bytes([0] + sio('2["e",1]') + [SIO_EMIT, ROOT_NS])
+    yield bytes([0] + sio("0") + [SIO_REJECT, ROOT_NS] + sio("0/b,") + [SIO_ACCEPT, B_NS]
+                + sio('2/b,["e"]') + sio("0/b,"))
+    yield bytes([1, SIO_ACCEPT, ROOT_NS, SIO_CLIENT_RAW, 4] + list(b"2[\"x") + sio('2["e",1]'))
+    yield bytes([0] + sio("0") + [SIO_ACCEPT, ROOT_NS, SIO_ATTACHMENT, 0])
+    # An ack pending when the server leaves the namespace is not heard after a rejoin.
+    yield bytes([0] + sio("0") + [SIO_ACCEPT, ROOT_NS, SIO_EMIT, ROOT_NS | EMIT_ACK,
+                                  SIO_DISCONNECT, ROOT_NS] + sio("0") + [SIO_ACCEPT, ROOT_NS]
+                + sio('30["r"]'))
+
+
 TARGETS = {
     "eio_decode_text": eio_decode_text,
     "eio_decode_payload": eio_decode_payload,
@@ -143,6 +251,8 @@ TARGETS = {
     "sio_reassemble": sio_reassemble,
     "sio_roundtrip_structured": sio_roundtrip_structured,
     "eio_handshake_json": eio_handshake_json,
+    "eio_server_session": eio_server_session,
+    "sio_server_connection": sio_server_connection,
 }
 
 

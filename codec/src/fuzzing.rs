@@ -1295,3 +1295,635 @@ pub fn eio_handshake_json(data: &[u8]) {
     assert_eq!(again.ping_timeout(), handshake.ping_timeout());
     assert_eq!(again.max_payload(), handshake.max_payload());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Step decoding for the session bodies
+// ---------------------------------------------------------------------------------------------
+
+/// The fuzzer's bytes read front to back by a step decoder: a byte chooses the step, the
+/// bytes after it are its arguments. Running out ends the run (an argument read past the
+/// end is 0).
+struct Steps<'a> {
+    data: &'a [u8],
+    taken: usize,
+    max: usize,
+}
+
+impl<'a> Steps<'a> {
+    fn new(data: &'a [u8], max: usize) -> Self {
+        Self {
+            data,
+            taken: 0,
+            max,
+        }
+    }
+
+    /// The next step's kind byte, or `None` when the bytes ran out or `max` steps were
+    /// taken.
+    fn next_kind(&mut self) -> Option<u8> {
+        if self.taken == self.max || self.data.is_empty() {
+            return None;
+        }
+        self.taken += 1;
+        Some(self.byte())
+    }
+
+    fn byte(&mut self) -> u8 {
+        let (&first, rest) = self.data.split_first().unwrap_or((&0, &[]));
+        self.data = rest;
+        first
+    }
+
+    fn u16(&mut self) -> u16 {
+        u16::from_be_bytes([self.byte(), self.byte()])
+    }
+
+    /// Up to `n` bytes (fewer at the end).
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let (taken, rest) = self.data.split_at(n.min(self.data.len()));
+        self.data = rest;
+        taken
+    }
+
+    fn pick<T: Copy>(&mut self, table: &[T]) -> T {
+        table[usize::from(self.byte()) % table.len()]
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// eio_server_session
+// ---------------------------------------------------------------------------------------------
+
+/// The most steps one `eio_server_session` input drives.
+pub const EIO_SESSION_MAX_STEPS: usize = 256;
+
+/// Packets the `eio_server_session` steps post and put in WebSocket frames (`4m…` is not
+/// among them: `m<N>` names the server's messages).
+const EIO_CLIENT_PACKETS: [&str; 16] = [
+    "2probe", "5", "3", "2", "1", "6", "4hi", "4", "0", "3probe", "2x", "b4AQI=", "bAQI=",
+    "4\u{e9}", "7", "",
+];
+
+/// `eio_server_session`: one Engine.IO server [`Session`](engineio::server::Session) driven
+/// by a sequence of steps.
+///
+/// Input: a first byte chooses the session (bit 0: v3, else v4; bit 1: opened over
+/// WebSocket, else polling; bit 2: `b64=1` in the handshake), then steps until the bytes run
+/// out or [`EIO_SESSION_MAX_STEPS`]; the step's kind is its first byte modulo 15:
+///
+/// | kind | step | argument bytes |
+/// |---|---|---|
+/// | 0 | polling GET | — |
+/// | 1 | the parked GET aborted (when one is parked) | — |
+/// | 2 | POST of 1–3 packets of a table, in the revision's payload format | count, one per packet |
+/// | 3 | POST of raw bytes (bit 4 of the length byte: `application/octet-stream`) | length (0–15), bytes |
+/// | 4 | `begin_post` (bit 0 of the argument: then `abort_post`) | 1 |
+/// | 5 | a WebSocket arrives (`handle_websocket`) | — |
+/// | 6 | a text frame holding a packet of the table (when a WebSocket is open) | 1 |
+/// | 7 | the WebSocket closes (`Frame::Close`) | — |
+/// | 8 | a binary frame of raw bytes | length (0–7), bytes |
+/// | 9 | time passes: big-endian u16 milliseconds; due timers fire | 2 |
+/// | 10 | the application sends 1–4 text messages `m0`, `m1`… | 1 |
+/// | 11 | the application closes the session | — |
+/// | 12 | `route` of a request (bits 0–1 modulo 3: GET, POST, PUT; bit 2: `transport=websocket`; bit 3: an upgrade) | 1 |
+/// | 13 | a text frame of raw bytes (lossy UTF-8) | length (0–15), bytes |
+/// | 14 | `close_with` a reason (ClientRequest, ProtocolError, ServerClose) | 1 |
+///
+/// Instants are the origin plus the accumulated durations; the real clock is read once.
+/// After every step the GET answers, frames and events are drained and checked:
+/// - no GET answer without a GET: at most one GET parked, `poll_get_response` only for a
+///   parked one, and a parked GET is answered when the session closes;
+/// - the `m<N>` messages come out (GET bodies and WebSocket frames, across an upgrade) in
+///   order, each once, without gaps, never one not sent;
+/// - nothing is held back while it could go out: while the session is open on WebSocket or
+///   with a GET parked, every message sent so far is out;
+/// - none is lost at the close: unless the client asked to close (the outbox is dropped,
+///   see the module table) or the parked GET was aborted, a session that closes with a GET
+///   parked or on WebSocket has sent every message by the end of that step;
+/// - events: one [`Closed`](engineio::server::Event::Closed) at most, last, and exactly when
+///   `is_closed`; [`Upgraded`](engineio::server::Event::Upgraded) at most once, before it,
+///   only for an attached WebSocket, and the transport is then WebSocket;
+/// - nothing after the close: no event, no frame, no `200` GET answer, no timer; `route` says
+///   `UnknownSid`;
+/// - frames go out only to an open WebSocket; a due timer moves on once handled.
+pub fn eio_server_session(data: &[u8]) {
+    use engineio::server::{
+        CloseReason, Event, Frame, GetOutcome, Opening, Refusal, Request, Route, ServerConfig,
+        Session, Transport,
+    };
+    use std::time::{Duration, Instant};
+
+    let mut steps = Steps::new(data, EIO_SESSION_MAX_STEPS);
+    let Some(header) = steps.next_kind() else {
+        return;
+    };
+    let v3 = header & 1 != 0;
+    let over_websocket = header & 2 != 0;
+    let b64 = header & 4 != 0;
+    #[allow(
+        clippy::field_reassign_with_default,
+        reason = "the public API: ServerConfig is non_exhaustive outside the crate"
+    )]
+    let config = {
+        let mut config = ServerConfig::default();
+        config.allow_eio3 = true;
+        config
+    };
+    let eio = if v3 { "3" } else { "4" };
+    let handshake = alloc::format!(
+        "EIO={eio}&transport={}{}",
+        if over_websocket {
+            "websocket"
+        } else {
+            "polling"
+        },
+        if b64 { "&b64=1" } else { "" }
+    );
+    let mut request = Request::from_query("GET", &handshake);
+    if over_websocket {
+        request = request.with_websocket();
+    }
+    let t0 = Instant::now();
+    let (mut session, opening) =
+        Session::accept(&config, &request, "fuzz", t0).expect("a valid handshake is accepted");
+    assert_eq!(
+        matches!(opening, Opening::Frame(_)),
+        over_websocket,
+        "opening"
+    );
+    let query = alloc::format!("EIO={eio}&transport=polling&sid=fuzz");
+    let get = Request::from_query("GET", &query);
+    let post = Request::from_query("POST", &query);
+    let post_binary = post.with_content_type("application/octet-stream");
+
+    let mut now = t0;
+    let mut ws_open = over_websocket;
+    let mut next_id = 0u64; // messages sent: m0 .. m{next_id - 1}
+    let mut delivered = 0u64; // messages out: m0 .. m{delivered - 1}
+    let mut parked = 0usize;
+    let mut closed_seen = false;
+    let mut upgraded = false;
+
+    while let Some(kind) = steps.next_kind() {
+        let was_closed = session.is_closed();
+        let was_websocket = !was_closed && session.transport() == Transport::Websocket;
+        let was_parked = parked > 0;
+        let was_upgrading = session.is_upgrading();
+        let mut aborted = false;
+        let mut answers = Vec::new();
+        match kind % 15 {
+            0 => match session.handle_get(&get) {
+                GetOutcome::Answered(r) => answers.push(r),
+                GetOutcome::Parked => {
+                    assert_eq!(parked, 0, "two GETs parked");
+                    assert!(!was_closed, "a GET parked by a closed session");
+                    parked = 1;
+                }
+            },
+            1 => {
+                if parked > 0 {
+                    session.handle_get_aborted();
+                    parked = 0;
+                    aborted = true;
+                }
+            }
+            2 => {
+                let count = 1 + usize::from(steps.byte() % 3);
+                let packets: Vec<&str> = (0..count)
+                    .map(|_| steps.pick(&EIO_CLIENT_PACKETS))
+                    .collect();
+                let body = if v3 {
+                    packets
+                        .iter()
+                        .map(|p| alloc::format!("{}:{p}", p.encode_utf16().count()))
+                        .collect::<String>()
+                } else {
+                    packets.join("\u{1e}")
+                };
+                let r = session.handle_post(&post, Bytes::from(body), now);
+                assert!(matches!(r.status, 200 | 400 | 413), "POST answered {r:?}");
+            }
+            3 => {
+                let len = steps.byte();
+                let body = Bytes::copy_from_slice(steps.take(usize::from(len % 16)));
+                let request = if len & 0x10 != 0 { &post_binary } else { &post };
+                let r = session.handle_post(request, body, now);
+                assert!(matches!(r.status, 200 | 400 | 413), "POST answered {r:?}");
+            }
+            4 => {
+                let abort = steps.byte() & 1 != 0;
+                if session.begin_post().is_ok() && abort {
+                    session.abort_post();
+                }
+            }
+            5 => {
+                if session.handle_websocket(now) {
+                    assert!(!ws_open, "a second WebSocket attached");
+                    assert!(
+                        !was_closed && session.is_upgrading(),
+                        "attached, not upgrading"
+                    );
+                    ws_open = true;
+                }
+            }
+            6 | 7 | 8 | 13 => {
+                let frame = match kind % 15 {
+                    6 => Frame::Text(steps.pick(&EIO_CLIENT_PACKETS).into()),
+                    7 => Frame::Close(None),
+                    8 => {
+                        let len = usize::from(steps.byte() % 8);
+                        Frame::Binary(Bytes::copy_from_slice(steps.take(len)))
+                    }
+                    _ => {
+                        let len = usize::from(steps.byte() % 16);
+                        Frame::Text(String::from_utf8_lossy(steps.take(len)).as_ref().into())
+                    }
+                };
+                // Frames come only on an open WebSocket.
+                if ws_open {
+                    if matches!(frame, Frame::Close(_)) {
+                        ws_open = false;
+                    }
+                    session.handle_frame(frame, now);
+                }
+            }
+            9 => {
+                now += Duration::from_millis(u64::from(steps.u16()));
+                let mut fired = 0;
+                while let Some(at) = session.poll_timeout() {
+                    if at > now {
+                        break;
+                    }
+                    session.handle_timeout(at);
+                    assert!(
+                        session.poll_timeout().is_none_or(|next| next > at),
+                        "a due timer handled at {at:?} is still due"
+                    );
+                    fired += 1;
+                    assert!(fired <= 64, "timers keep firing");
+                }
+            }
+            10 => {
+                for _ in 0..=steps.byte() % 4 {
+                    session.send_text(alloc::format!("m{next_id}"));
+                    if !was_closed {
+                        next_id += 1;
+                    }
+                }
+            }
+            11 => session.close(),
+            12 => {
+                let arg = steps.byte();
+                let method = ["GET", "POST", "PUT"][usize::from(arg & 3) % 3];
+                let transport = if arg & 4 != 0 { "websocket" } else { "polling" };
+                let q = alloc::format!("EIO={eio}&transport={transport}&sid=fuzz");
+                let mut request = Request::from_query(method, &q);
+                if arg & 8 != 0 {
+                    request = request.with_websocket();
+                }
+                let route = session.route(&request);
+                if was_closed {
+                    assert_eq!(route, Err(Refusal::UnknownSid), "route after the close");
+                } else if request.websocket {
+                    assert_eq!(
+                        route == Ok(Route::Websocket),
+                        !session.is_upgrading() && session.transport() == Transport::Polling,
+                        "route of a WebSocket: {route:?}"
+                    );
+                }
+            }
+            _ => {
+                let reason = [
+                    CloseReason::ClientRequest,
+                    CloseReason::ProtocolError,
+                    CloseReason::ServerClose,
+                ][usize::from(steps.byte() % 3)];
+                session.close_with(reason);
+            }
+        }
+
+        // Drain: GET answers, frames, events.
+        while let Some(r) = session.poll_get_response() {
+            assert!(parked > 0, "an answer for no GET");
+            parked -= 1;
+            answers.push(r);
+        }
+        let mut out = Vec::new();
+        for r in &answers {
+            if r.status == 200 {
+                assert!(!was_closed, "a GET answered 200 after the close: {r:?}");
+                out.extend(eio_message_ids(v3, r));
+            }
+        }
+        for frame in core::iter::from_fn(|| session.poll_frame()) {
+            assert!(!was_closed, "a frame after the close: {frame:?}");
+            assert!(ws_open, "a frame for no WebSocket: {frame:?}");
+            if matches!(frame, Frame::Close(_)) {
+                ws_open = false;
+            }
+            out.extend(eio_frame_id(&frame));
+        }
+        for id in out {
+            assert_eq!(
+                id, delivered,
+                "m{id} out where m{delivered} is next (sent: {next_id})"
+            );
+            delivered += 1;
+        }
+        assert!(delivered <= next_id, "a message never sent came out");
+        let mut closed_now = None;
+        while let Some(event) = session.poll_event() {
+            assert!(!closed_seen, "{event:?} after the close");
+            match event {
+                Event::Closed(reason) => {
+                    closed_seen = true;
+                    closed_now = Some(reason);
+                }
+                Event::Upgraded => {
+                    assert!(!upgraded, "upgraded twice");
+                    assert!(was_upgrading, "upgraded without an attached WebSocket");
+                    assert_eq!(session.transport(), Transport::Websocket, "upgraded");
+                    upgraded = true;
+                }
+                Event::Text(_) | Event::Binary(_) => {}
+            }
+        }
+        assert_eq!(closed_seen, session.is_closed(), "Closed iff is_closed");
+        assert!(parked <= 1, "two GETs parked");
+        if session.is_closed() {
+            assert_eq!(parked, 0, "a parked GET left unanswered at the close");
+            assert_eq!(session.poll_timeout(), None, "a timer after the close");
+        } else if session.transport() == Transport::Websocket || parked > 0 {
+            assert_eq!(
+                delivered,
+                next_id,
+                "messages held back (transport {:?}, GET parked: {})",
+                session.transport(),
+                parked > 0
+            );
+        }
+        if let Some(reason) = closed_now
+            && reason != CloseReason::ClientRequest
+            && (was_websocket || (was_parked && !aborted))
+        {
+            assert_eq!(
+                delivered, next_id,
+                "messages lost at the close ({reason:?})"
+            );
+        }
+    }
+}
+
+/// The `m<N>` messages a `200` GET body carries, in order (the body must decode).
+fn eio_message_ids(v3: bool, response: &engineio::server::Response) -> Vec<u64> {
+    let config = DecodeConfig::new().max_payload(usize::MAX);
+    let mut ids = Vec::new();
+    let mut text = |packet: engineio::Packet<'_>| {
+        if let engineio::Packet::Message(engineio::Message::Text(t)) = packet
+            && let Some(id) = t.strip_prefix('m').and_then(|n| n.parse().ok())
+        {
+            ids.push(id);
+        }
+    };
+    if !v3 {
+        for packet in engineio::decode_payload(&response.body, &config) {
+            text(packet.expect("a GET body decodes"));
+        }
+    } else {
+        let format = if response.content_type == Some(engineio::server::BINARY_BODY) {
+            v3::PayloadFormat::Binary
+        } else {
+            v3::PayloadFormat::Text
+        };
+        for packet in v3::decode_payload(&response.body, format, &config) {
+            text(packet.expect("a GET body decodes"));
+        }
+    }
+    ids
+}
+
+/// The `m<N>` message a WebSocket frame carries.
+fn eio_frame_id(frame: &engineio::server::Frame) -> Option<u64> {
+    match frame {
+        engineio::server::Frame::Text(t) => t.strip_prefix("4m")?.parse().ok(),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// sio_server_connection
+// ---------------------------------------------------------------------------------------------
+
+/// The most steps one `sio_server_connection` input drives.
+pub const SIO_CONNECTION_MAX_STEPS: usize = 256;
+
+/// Client packets the `sio_server_connection` steps send.
+const SIO_CLIENT_PACKETS: [&str; 20] = [
+    "0",
+    "0/a,",
+    r#"0/a,{"t":1}"#,
+    "1",
+    "1/a,",
+    r#"2["e",1]"#,
+    r#"2/a,3["e"]"#,
+    r#"3/a,0["r"]"#,
+    r#"30["r"]"#,
+    r#"31["r"]"#,
+    r#"51-["b",{"_placeholder":true,"num":0}]"#,
+    r#"4{"message":"x"}"#,
+    "",
+    "9",
+    r#"2["connect"]"#,
+    "0/a?x=1",
+    r#"61-0["r",{"_placeholder":true,"num":0}]"#,
+    r#"61-/a,1["r",{"_placeholder":true,"num":0}]"#,
+    "0/b,",
+    r#"2/b,["e"]"#,
+];
+
+const SIO_NAMESPACES: [&str; 3] = ["/", "/a", "/b"];
+
+/// Bytes that serialize as bytes (an attachment of an emitted event).
+struct Blob(&'static [u8]);
+
+impl serde::Serialize for Blob {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
+}
+
+/// `sio_server_connection`: one Socket.IO server
+/// [`Connection`](socketio::server::Connection) driven by a sequence of steps.
+///
+/// Input: a first byte chooses the protocol (bit 0: Socket.IO v4 over Engine.IO v3, else
+/// v5 over v4), then steps until the bytes run out or [`SIO_CONNECTION_MAX_STEPS`]; the
+/// step's kind is its first byte modulo 9:
+///
+/// | kind | step | argument bytes |
+/// |---|---|---|
+/// | 0 | a client packet of a table | 1 |
+/// | 1 | a client text of raw bytes (lossy UTF-8) | length (0–31), bytes |
+/// | 2 | a client attachment | length (0–3), bytes |
+/// | 3 | `accept` a namespace (`/`, `/a`, `/b`) | 1 |
+/// | 4 | `reject` a namespace | 1 |
+/// | 5 | `emit` in a namespace (bits 0–1 modulo 3; bit 2: asking for an ack; bit 3: with a binary argument) | 1 |
+/// | 6 | `disconnect` a namespace | 1 |
+/// | 7 | time passes: big-endian u16 milliseconds, then `handle_timeout` | 2 |
+/// | 8 | `ack` a client's event (the namespace and the id from the argument) | 2 |
+///
+/// The connect timeout is 45 s from the origin; instants are the origin plus the accumulated
+/// durations. After every step the events and messages are drained and checked (the
+/// invariants of the module's property test): no panic; one `Close` at most, and nothing
+/// after it (no event, no message, every call refused with `Closed`, no timer); `is_closed`
+/// exactly after it; an `Ack` only for an id `emit` handed out in that namespace and not yet
+/// answered or dropped by a disconnect, and `emit` never hands out an id twice; `Message`,
+/// `Ack` and `Disconnected` only for a namespace joined before the step, `ConnectRequest`
+/// only for one not joined; every message out reassembles on the client side.
+pub fn sio_server_connection(data: &[u8]) {
+    use crate::Protocol;
+    use alloc::collections::BTreeSet;
+    use socketio::server::{Connection, Event, Message, Refused};
+    use std::time::{Duration, Instant};
+
+    let mut steps = Steps::new(data, SIO_CONNECTION_MAX_STEPS);
+    let Some(header) = steps.next_kind() else {
+        return;
+    };
+    let protocol = if header & 1 != 0 {
+        Protocol::V3
+    } else {
+        Protocol::V4
+    };
+    let t0 = Instant::now();
+    let mut now = t0;
+    let mut c = Connection::new(protocol, t0, Duration::from_secs(45));
+    // The client's view of what the server sends.
+    let mut client = protocol.reassembler();
+    let mut handed_out: BTreeSet<(String, u64)> = BTreeSet::new();
+    let mut closes = 0;
+
+    while let Some(kind) = steps.next_kind() {
+        let was_closed = c.is_closed();
+        let joined_before: BTreeSet<String> = c.namespaces().map(|(ns, _)| ns.into()).collect();
+        let refused = |result: Result<(), Refused>| {
+            if was_closed {
+                assert_eq!(result, Err(Refused::Closed), "a call after the close");
+            }
+        };
+        match kind % 9 {
+            0 => c.handle_message(Message::Text(steps.pick(&SIO_CLIENT_PACKETS).into())),
+            1 => {
+                let len = usize::from(steps.byte() % 32);
+                let text = String::from_utf8_lossy(steps.take(len));
+                c.handle_message(Message::Text(text.as_ref().into()));
+            }
+            2 => {
+                let len = usize::from(steps.byte() % 4);
+                c.handle_message(Message::Binary(Bytes::copy_from_slice(steps.take(len))));
+            }
+            3 => refused(c.accept(steps.pick(&SIO_NAMESPACES), "sock")),
+            4 => refused(c.reject(steps.pick(&SIO_NAMESPACES), "no")),
+            5 => {
+                let arg = steps.byte();
+                let ns = SIO_NAMESPACES[usize::from(arg & 3) % 3];
+                let ack = arg & 4 != 0;
+                let result = if arg & 8 != 0 {
+                    c.emit(ns, &("e", Blob(b"\x01\x02")), ack)
+                } else {
+                    c.emit(ns, &("e", 1), ack)
+                };
+                match result {
+                    Ok(Some(id)) => {
+                        assert!(ack, "an ack id for an emit without ack");
+                        assert!(
+                            handed_out.insert((ns.into(), id.get())),
+                            "ack id {ns} {id:?} handed out twice"
+                        );
+                    }
+                    Ok(None) => assert!(!ack, "no ack id for an emit with ack"),
+                    Err(e) => refused(Err(e)),
+                }
+            }
+            6 => {
+                let ns = steps.pick(&SIO_NAMESPACES);
+                let result = c.disconnect(ns);
+                if result.is_ok() {
+                    handed_out.retain(|(n, _)| n != ns);
+                }
+                refused(result);
+            }
+            7 => {
+                now += Duration::from_millis(u64::from(steps.u16()));
+                c.handle_timeout(now);
+                if let Some(at) = c.poll_timeout() {
+                    assert!(at > now, "a due connect timeout was not handled");
+                }
+            }
+            _ => {
+                let ns = steps.pick(&SIO_NAMESPACES);
+                let id = AckId::new(u64::from(steps.byte() % 4)).expect("a small id");
+                refused(c.ack(ns, id, &("r",)));
+            }
+        }
+
+        let mut closed_now = false;
+        while let Some(event) = c.poll_event() {
+            assert_eq!(closes, 0, "{event:?} after the close");
+            match event {
+                Event::Close(_) => {
+                    closes += 1;
+                    closed_now = true;
+                }
+                Event::Ack { namespace, id, .. } => {
+                    assert!(joined_before.contains(&namespace), "an ack for {namespace}");
+                    assert!(
+                        handed_out.remove(&(namespace.clone(), id.get())),
+                        "an ack for {namespace} {id:?} never handed out or already heard"
+                    );
+                }
+                Event::Disconnected { namespace } => {
+                    assert!(
+                        joined_before.contains(&namespace),
+                        "{namespace} left unjoined"
+                    );
+                    handed_out.retain(|(n, _)| *n != namespace);
+                }
+                Event::Message { namespace, .. } => {
+                    assert!(
+                        joined_before.contains(&namespace),
+                        "a message in {namespace}"
+                    );
+                }
+                Event::ConnectRequest { namespace, .. } => {
+                    assert!(
+                        !joined_before.contains(&namespace),
+                        "a CONNECT to {namespace} while joined"
+                    );
+                }
+            }
+        }
+        assert!(closes <= 1, "closed twice");
+        assert_eq!(closes == 1, c.is_closed(), "Close iff is_closed");
+        if c.is_closed() {
+            assert!(c.poll_message().is_none(), "a message after the close");
+            assert_eq!(c.poll_timeout(), None, "a timer after the close");
+            if !closed_now {
+                assert_eq!(
+                    c.namespaces().count(),
+                    joined_before.len(),
+                    "the namespaces changed after the close"
+                );
+            }
+        }
+        while let Some(frame) = c.poll_message() {
+            let progress = match frame {
+                OutFrame::Text(text) => client.push_text(&text),
+                OutFrame::Binary(data) => client.push_binary(data),
+            };
+            assert!(
+                progress.is_ok(),
+                "the client cannot read what the server sent: {progress:?}"
+            );
+        }
+    }
+}

@@ -5,7 +5,8 @@
 //! forever).
 //!
 //! Each target is its own test; a failing input is reported by path and as hex, after all
-//! inputs of the target have run.
+//! inputs of the target have run. The two session bodies (whose input is a step sequence, any
+//! bytes) also run on random inputs.
 
 use std::{
     fs,
@@ -100,4 +101,25 @@ fn sio_roundtrip_structured() {
 #[test]
 fn eio_handshake_json() {
     replay("eio_handshake_json", fuzzing::eio_handshake_json);
+}
+
+#[test]
+fn eio_server_session() {
+    replay("eio_server_session", fuzzing::eio_server_session);
+}
+
+#[test]
+fn sio_server_connection() {
+    replay("sio_server_connection", fuzzing::sio_server_connection);
+}
+
+proptest::proptest! {
+    /// The session bodies on random step bytes, so `cargo test` explores beyond the seeds.
+    #[test]
+    fn session_bodies_on_random_steps(
+        data in proptest::collection::vec(proptest::num::u8::ANY, 0..512),
+    ) {
+        fuzzing::eio_server_session(&data);
+        fuzzing::sio_server_connection(&data);
+    }
 }
