@@ -439,7 +439,6 @@ fn text_packet(digit: char, namespace: &str, data: Option<&str>) -> OutFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec;
     use alloc::vec::Vec;
 
     fn text(s: &str) -> Message {
@@ -644,112 +643,8 @@ mod tests {
         assert_eq!(events(&mut c), [Event::Close(CloseReason::ParseError)]);
     }
 
-    /// One step of a random session: something from the client, a decision or an emit of
-    /// the application, or time.
-    #[derive(Clone, Debug)]
-    enum Step {
-        Client(&'static str),
-        Attachment(u8),
-        Accept(&'static str),
-        Reject(&'static str),
-        Emit(&'static str, bool),
-        Disconnect(&'static str),
-        Wait(u64),
-    }
-
-    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
-        use proptest::prelude::*;
-        let client = prop::sample::select(vec![
-            "0",
-            "0/a,",
-            r#"0/a,{"t":1}"#,
-            "1",
-            "1/a,",
-            r#"2["e",1]"#,
-            r#"2/a,3["e"]"#,
-            r#"3/a,0["r"]"#,
-            r#"30["r"]"#,
-            r#"31["r"]"#,
-            r#"51-["b",{"_placeholder":true,"num":0}]"#,
-            r#"4{"message":"x"}"#,
-            "",
-            "9",
-            r#"2["connect"]"#,
-            "0/a?x=1",
-        ]);
-        let ns = prop::sample::select(vec!["/", "/a"]);
-        prop_oneof![
-            4 => client.prop_map(Step::Client),
-            1 => any::<u8>().prop_map(Step::Attachment),
-            2 => ns.clone().prop_map(Step::Accept),
-            1 => ns.clone().prop_map(Step::Reject),
-            2 => (ns.clone(), any::<bool>()).prop_map(|(n, a)| Step::Emit(n, a)),
-            1 => ns.prop_map(Step::Disconnect),
-            1 => (0u64..60_000).prop_map(Step::Wait),
-        ]
-    }
-
-    proptest::proptest! {
-        /// Whatever happens: no panic; nothing after the close, which comes once; an ack is
-        /// heard only for an id handed out and not yet answered; messages go out only for
-        /// joined namespaces (or as CONNECT replies).
-        #[test]
-        fn any_sequence_keeps_the_invariants(
-            v4 in proptest::bool::ANY,
-            steps in proptest::collection::vec(step(), 0..60),
-        ) {
-            let t0 = Instant::now();
-            let protocol = if v4 { Protocol::V3 } else { Protocol::V4 };
-            let mut c = Connection::new(protocol, t0, Duration::from_secs(45));
-            let mut now = t0;
-            let mut handed_out: BTreeSet<(String, u64)> = BTreeSet::new();
-            let mut closes = 0;
-            for step in steps {
-                match step {
-                    Step::Client(t) => c.handle_message(text(t)),
-                    Step::Attachment(b) => c.handle_message(Message::Binary(Bytes::from(vec![b]))),
-                    Step::Accept(ns) => { let _ = c.accept(ns, "sock"); }
-                    Step::Reject(ns) => { let _ = c.reject(ns, "no"); }
-                    Step::Emit(ns, ack) => {
-                        if let Ok(Some(id)) = c.emit(ns, &("e", 1), ack) {
-                            proptest::prop_assert!(handed_out.insert((ns.into(), id.get())), "an id twice");
-                        }
-                    }
-                    Step::Disconnect(ns) => {
-                        if c.disconnect(ns).is_ok() {
-                            handed_out.retain(|(n, _)| n != ns);
-                        }
-                    }
-                    Step::Wait(ms) => {
-                        now += Duration::from_millis(ms);
-                        c.handle_timeout(now);
-                    }
-                }
-                let was_closed = closes > 0;
-                for event in events(&mut c) {
-                    proptest::prop_assert!(!was_closed, "{event:?} after the close");
-                    match event {
-                        Event::Close(_) => closes += 1,
-                        Event::Ack { namespace, id, .. } => {
-                            proptest::prop_assert!(
-                                handed_out.remove(&(namespace.clone(), id.get())),
-                                "an ack for {namespace} {id:?} never handed out or already heard"
-                            );
-                        }
-                        Event::Disconnected { namespace } => {
-                            handed_out.retain(|(n, _)| *n != namespace);
-                        }
-                        _ => {}
-                    }
-                }
-                proptest::prop_assert!(closes <= 1);
-                if closes == 1 {
-                    proptest::prop_assert!(c.poll_message().is_none(), "nothing goes out after the close");
-                }
-                sent(&mut c);
-            }
-        }
-    }
+    // Random sequences of everything: the fuzz body `fuzzing::sio_server_connection`
+    // (cargo-fuzz target, corpus replay and a proptest in codec/tests/corpus.rs).
 
     #[test]
     fn the_connect_timeout_closes_an_idle_connection_only() {
