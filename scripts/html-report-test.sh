@@ -5,7 +5,7 @@
 # each with a JSON report of the same run, then loads every page in headless Chromium with
 # `#case=<id>` and checks the DOM after the page's script ran:
 #   - the counts per verdict equal the JSON report's summary, and `All` its number of cases;
-#   - one row per case, with the JSON report's verdict;
+#   - one row per case, with the JSON report's verdict, grouped by verdict (FAIL first) in run order;
 #   - the case named in the fragment (a failing or non-strict one when there is one) is
 #     expanded (`<details open>`), and only that one;
 #   - the only script is the page's own, nothing is loaded from anywhere;
@@ -111,8 +111,13 @@ expected = {"PASS": summary["pass"], "NON-STRICT": summary["non_strict"], "FAIL"
 if dom.counts != expected:
     problems.append(f"counts: page {dom.counts}, JSON {expected}")
 verdicts = [(c["id"], c["verdict"]) for c in report["cases"]]
-if dom.rows != verdicts:
+if sorted(dom.rows) != sorted(verdicts):
     problems.append(f"rows: {len(dom.rows)} on the page, {len(verdicts)} in the JSON, or other verdicts")
+# The page opens on the problems: rows grouped by verdict in this order, each group in the
+# JSON's (the run's) order.
+rank = {v: i for i, v in enumerate(["FAIL", "ERROR", "NON-STRICT", "PASS", "UNSUPPORTED", "SKIPPED"])}
+if dom.rows != sorted(verdicts, key=lambda row: rank[row[1]]):
+    problems.append("rows: not grouped by verdict (FAIL, ERROR, NON-STRICT, PASS, UNSUPPORTED, SKIPPED) in run order")
 if dom.open != [case_id]:
     problems.append(f"expanded: {dom.open}, expected only {case_id!r}")
 if [s for s in dom.scripts if s[0] != "script" or s[1] .get("src") or "nonce" not in s[1]] or len(dom.scripts) != 1:
