@@ -15,6 +15,8 @@
 //! `b<base64>`. The packet set is the same in v3; its different binary and polling framing
 //! lives in [`v3`]. Spec: `docs/engine.io-protocol/v4-current.md` in the socket.io monorepo.
 
+#[cfg(feature = "std")]
+pub mod client;
 mod decode;
 mod encode;
 mod handshake;
@@ -23,6 +25,8 @@ mod payload;
 #[cfg(feature = "std")]
 pub mod server;
 pub mod v3;
+#[cfg(feature = "std")]
+mod wire;
 
 pub use handshake::Handshake;
 pub use packet::{Message, Packet, PacketBuf, PacketType};

@@ -16,6 +16,10 @@
 //! `docs/socket.io-protocol/v5-current.md` in the socket.io monorepo.
 
 mod binary;
+#[cfg(feature = "std")]
+pub mod client;
+#[cfg(feature = "std")]
+mod common;
 mod decode;
 mod encode;
 mod json;

@@ -24,7 +24,8 @@
 //! Sockets ids are the application's to choose (v5 sends them to the client; they must not
 //! be the Engine.IO session id): [`Connection::accept`] takes one.
 
-use super::{AckId, Assembled, Namespace, OutFrame, PacketType, Progress, Reassembler};
+use super::common::{self, AckIds};
+use super::{AckId, Assembled, OutFrame, PacketType, Progress, Reassembler};
 use crate::{DecodeError, Protocol, SocketIo, Utf8Bytes};
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::{String, ToString};
@@ -140,7 +141,7 @@ pub struct Connection {
     /// Namespaces whose CONNECT waits for the application.
     requested: BTreeSet<String>,
     /// Per namespace: the next ack id, and the ids handed out and not answered yet.
-    acks: BTreeMap<String, (u64, BTreeSet<u64>)>,
+    acks: AckIds,
     outbox: VecDeque<OutFrame>,
     events: VecDeque<Event>,
     /// When the connection closes unless a namespace is joined by then.
@@ -158,7 +159,7 @@ impl Connection {
             reassembler: protocol.reassembler(),
             joined: BTreeMap::new(),
             requested: BTreeSet::new(),
-            acks: BTreeMap::new(),
+            acks: AckIds::default(),
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             connect_deadline: now.checked_add(connect_timeout),
@@ -232,7 +233,7 @@ impl Connection {
             }
             PacketType::Disconnect if known => {
                 self.joined.remove(&name);
-                self.acks.remove(&name);
+                self.acks.forget(&name);
                 self.events
                     .push_back(Event::Disconnected { namespace: name });
             }
@@ -245,11 +246,7 @@ impl Connection {
             }
             PacketType::Ack | PacketType::BinaryAck if known => {
                 let Some(id) = id else { return };
-                let answered = self
-                    .acks
-                    .get_mut(&name)
-                    .is_some_and(|(_, pending)| pending.remove(&id.get()));
-                if answered {
+                if self.acks.answer(&name, id) {
                     self.events.push_back(Event::Ack {
                         namespace: name,
                         id,
@@ -329,17 +326,8 @@ impl Connection {
         ack: bool,
     ) -> Result<Option<AckId>, Refused> {
         self.check_joined(namespace)?;
-        let id = ack.then(|| {
-            let (next, pending) = self.acks.entry(namespace.to_string()).or_default();
-            let id = *next;
-            *next += 1;
-            pending.insert(id);
-            AckId::new(id)
-        });
-        let id = id.flatten();
-        let ns = Namespace::new(namespace).map_err(|e| Refused::InvalidValue(e.to_string()))?;
-        let assembled =
-            Assembled::event(ns, args, id).map_err(|e| Refused::InvalidValue(e.to_string()))?;
+        let id = ack.then(|| self.acks.hand_out(namespace)).flatten();
+        let assembled = common::typed(namespace, args, id, false)?;
         self.outbox.extend(assembled.frames());
         Ok(id)
     }
@@ -355,9 +343,7 @@ impl Connection {
         args: &T,
     ) -> Result<(), Refused> {
         self.check_joined(namespace)?;
-        let ns = Namespace::new(namespace).map_err(|e| Refused::InvalidValue(e.to_string()))?;
-        let assembled =
-            Assembled::ack(ns, args, id).map_err(|e| Refused::InvalidValue(e.to_string()))?;
+        let assembled = common::typed(namespace, args, Some(id), true)?;
         self.outbox.extend(assembled.frames());
         Ok(())
     }
@@ -369,7 +355,7 @@ impl Connection {
     pub fn disconnect(&mut self, namespace: &str) -> Result<(), Refused> {
         self.check_joined(namespace)?;
         self.joined.remove(namespace);
-        self.acks.remove(namespace);
+        self.acks.forget(namespace);
         self.outbox.push_back(text_packet('1', namespace, None));
         Ok(())
     }

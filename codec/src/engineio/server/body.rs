@@ -1,20 +1,14 @@
-//! Polling bodies and WebSocket frames of a server session: [`Protocol`]'s encoders and
-//! decoders, plus what only a server does (JSONP, and the bytes the reference writes where
-//! the codec's encoder refuses).
+//! Polling bodies and WebSocket frames of a server session: the encoders and decoders it
+//! shares with the client session (`engineio::wire`, over [`Protocol`](crate::Protocol)),
+//! plus what only a server does (JSONP).
 
-use super::{Frame, Response, TEXT_BODY};
-use crate::engineio::{self, Packet, PacketBuf};
-use crate::{
-    DecodeConfig, DecodeError, Encode, EngineIo, ErrorKind, FrameKind, Protocol, Utf8Bytes,
-    WireFormat,
-};
+use super::{Response, TEXT_BODY};
+use crate::engineio::{PacketBuf, wire};
+use crate::{DecodeConfig, DecodeError, EngineIo};
 use alloc::{string::String, vec::Vec};
 use bytes::Bytes;
 
-/// The protocol of a session's revision, with its limits.
-fn protocol(revision: EngineIo, config: &DecodeConfig) -> Protocol {
-    Protocol::new(revision).with_config(*config)
-}
+pub(super) use wire::{decode_frame, frame};
 
 /// The body of a GET answer (or of the handshake): v4 records; v3 XHR2 when the batch holds
 /// binary and the client takes binary, else `len:packet` text; JSONP wraps text bodies.
@@ -24,22 +18,7 @@ pub(super) fn encode_get(
     packets: &[PacketBuf],
     jsonp: Option<&str>,
 ) -> Response {
-    let views: Vec<Packet<'_>> = packets.iter().map(PacketBuf::as_packet).collect();
-    let (content_type, body) = protocol(revision, &DecodeConfig::new())
-        .encode_body(&views, b64)
-        .unwrap_or_else(|_| {
-            // NOTE(compat): a v4 text that holds the record separator (it came over
-            // WebSocket) goes in as is, as the reference writes it; the codec's encoder
-            // refuses it.
-            let mut body = Vec::new();
-            for (i, view) in views.iter().enumerate() {
-                if i > 0 {
-                    body.push(engineio::RECORD_SEPARATOR);
-                }
-                view.encode(WireFormat::Text, &mut body);
-            }
-            (TEXT_BODY, Bytes::from(body))
-        });
+    let (content_type, body) = wire::encode_body(revision, b64, packets);
     match jsonp {
         Some(index) if content_type == TEXT_BODY => Response::new(
             200,
@@ -77,7 +56,7 @@ pub(super) fn decode_post(
     } else {
         (body, TEXT_BODY)
     };
-    protocol(revision, config)
+    wire::protocol(revision, config)
         .decode_body(body, Some(content_type))
         .collect()
 }
@@ -142,32 +121,6 @@ fn jsonp_unescape(text: &str) -> String {
         }
     }
     out
-}
-
-/// The WebSocket frame of a packet: binary as a binary frame (v3 with the `0x04` type
-/// byte), or as base64 text for `b64` clients.
-pub(super) fn frame(revision: EngineIo, b64: bool, packet: &PacketBuf) -> Frame {
-    match protocol(revision, &DecodeConfig::new()).encode_frame(&packet.as_packet(), b64) {
-        (FrameKind::Binary, bytes) => Frame::Binary(bytes),
-        // The encoders write text packets as UTF-8.
-        (FrameKind::Text, bytes) => {
-            Utf8Bytes::try_from(bytes).map_or(Frame::Close(None), Frame::Text)
-        }
-    }
-}
-
-/// Decodes a WebSocket text or binary frame (not a close) with the revision's rules.
-pub(super) fn decode_frame(
-    revision: EngineIo,
-    frame: Frame,
-    config: &DecodeConfig,
-) -> Result<PacketBuf, DecodeError> {
-    let protocol = protocol(revision, config);
-    match frame {
-        Frame::Text(text) => protocol.decode_text_frame(&text),
-        Frame::Binary(bytes) => protocol.decode_binary_frame(bytes),
-        Frame::Close(_) => Err(DecodeError::new(ErrorKind::Empty, 0)),
-    }
 }
 
 #[cfg(test)]
