@@ -346,6 +346,26 @@ fn posts_batch_the_outbox_one_at_a_time() {
 }
 
 #[test]
+fn v4_posts_stay_within_the_servers_max_payload() {
+    let mut server = ServerConfig::default();
+    server.max_payload = 25;
+    let mut pair = Pair::new(polling_config(EngineIo::V4).with_upgrade(false), server);
+    pair.pump();
+    assert_eq!(pair.client.max_payload(), Some(25));
+    let texts: Vec<String> = (0..7).map(|i| format!("message-{i}")).collect();
+    for text in &texts {
+        pair.client.send_text(text.clone());
+    }
+    // Two records (21 bytes) fit, three (32) do not: the server would answer 413.
+    let first = pair.client.poll_request().expect("a POST");
+    assert_eq!(&first.body[..], b"4message-0\x1e4message-1");
+    pair.request(first);
+    pair.pump();
+    assert!(!pair.client.is_closed(), "{:?}", pair.client_events);
+    assert_eq!(pair.server_texts(), texts);
+}
+
+#[test]
 fn upgrades_to_websocket_without_losing_or_reordering_anything() {
     for revision in [EngineIo::V3, EngineIo::V4] {
         let mut pair = Pair::new(polling_config(revision), ServerConfig::default());
@@ -711,7 +731,7 @@ proptest! {
     fn arbitrary_answers_never_panic(
         revision in prop_oneof![Just(EngineIo::V3), Just(EngineIo::V4)],
         steps in proptest::collection::vec(
-            (0u8..8, proptest::collection::vec(any::<u8>(), 0..40), 0u64..1000),
+            (0u8..10, proptest::collection::vec(any::<u8>(), 0..40), 0u64..1000),
             0..20,
         ),
     ) {
@@ -734,9 +754,24 @@ proptest! {
                     now,
                 ),
                 4 => { session.poll_websocket(); session.handle_websocket_open(now); }
+                8 => {
+                    // Any timers, up to u64::MAX milliseconds.
+                    let number = |i: usize| {
+                        bytes.get(i..i + 8).map_or(u64::MAX, |b| u64::from_le_bytes(b.try_into().unwrap()))
+                    };
+                    let open = format!(
+                        r#"0{{"sid":"x","upgrades":[],"pingInterval":{},"pingTimeout":{}}}"#,
+                        number(0),
+                        number(8)
+                    );
+                    session.handle_response(Method::Get, 200, None, Bytes::from(open), now);
+                }
                 5 => session.handle_frame(Frame::Text(text), now),
                 6 => session.handle_frame(Frame::Binary(body), now),
-                _ => session.handle_timeout(now),
+                _ => {
+                    session.handle_timeout(now);
+                    session.handle_timeout(now + Duration::from_secs(u64::from(u32::MAX)));
+                }
             }
             session.send_text("x");
             while session.poll_frame().is_some() {}
@@ -1155,4 +1190,23 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn huge_server_timers_are_clamped_not_overflowed() {
+    let now = Instant::now();
+    let mut session = client::Session::new(ClientConfig::new(EngineIo::V4));
+    session.poll_request().expect("the handshake");
+    let open = format!(
+        r#"0{{"sid":"x","upgrades":[],"pingInterval":{max},"pingTimeout":{max}}}"#,
+        max = u64::MAX
+    );
+    session.handle_response(Method::Get, 200, None, Bytes::from(open), now);
+    let js_max = Duration::from_millis((1 << 31) - 1); // JavaScript's longest timer
+    assert_eq!(session.ping_interval(), js_max);
+    assert_eq!(session.ping_timeout(), js_max);
+    // v4: silence is allowed for pingInterval + pingTimeout.
+    assert_eq!(session.poll_timeout(), Some(now + js_max * 2));
+    session.handle_timeout(now + js_max * 2);
+    assert!(session.is_closed());
 }

@@ -2,7 +2,7 @@
 
 use super::{ClientConfig, CloseReason, Event, Frame, HttpRequest, Method, Transport};
 use crate::engineio::{Handshake, Message, Packet, PacketBuf, wire};
-use crate::{DecodeConfig, EngineIo, Utf8Bytes};
+use crate::{DecodeConfig, Encode, EngineIo, Utf8Bytes, WireFormat};
 use alloc::{collections::VecDeque, string::String, vec::Vec};
 use bytes::Bytes;
 use core::time::Duration;
@@ -231,7 +231,8 @@ impl Session {
         if self.post_in_flight || self.outbox.is_empty() {
             return None;
         }
-        let packets: Vec<PacketBuf> = self.outbox.drain(..).collect();
+        let count = self.writable();
+        let packets: Vec<PacketBuf> = self.outbox.drain(..count).collect();
         let (content_type, body) =
             wire::encode_body(self.config.revision, self.config.b64, &packets);
         self.post_in_flight = true;
@@ -241,6 +242,27 @@ impl Session {
             content_type: Some(content_type),
             body,
         })
+    }
+
+    /// How many packets of the outbox the next POST takes: v4, all of them as long as the
+    /// body stays within the server's `maxPayload` (at least one) **(reference:
+    /// engine.io-client 6)**; v3, all of them.
+    fn writable(&self) -> usize {
+        let max = match (self.config.revision, self.max_payload) {
+            (EngineIo::V4, Some(max)) => usize::try_from(max).unwrap_or(usize::MAX),
+            _ => return self.outbox.len(),
+        };
+        let mut size = 0usize;
+        for (i, packet) in self.outbox.iter().enumerate() {
+            let separator = usize::from(i > 0);
+            size = size
+                .saturating_add(packet.as_packet().encoded_len(WireFormat::Text))
+                .saturating_add(separator);
+            if i > 0 && size > max {
+                return i;
+            }
+        }
+        self.outbox.len()
     }
 
     /// The answer to a request of [`Session::poll_request`] (`method` says which: one GET
@@ -425,14 +447,14 @@ impl Session {
     fn open(&mut self, handshake: &Handshake<'_>, now: Instant) {
         self.sid = Some(handshake.sid().into());
         self.upgrades = handshake.upgrades().map(String::from).collect();
-        self.ping_interval = Duration::from_millis(handshake.ping_interval());
-        self.ping_timeout = Duration::from_millis(handshake.ping_timeout());
+        self.ping_interval = timer(handshake.ping_interval());
+        self.ping_timeout = timer(handshake.ping_timeout());
         self.max_payload = handshake.max_payload();
         self.phase = Phase::Open;
         self.heartbeat = match self.config.revision {
             EngineIo::V4 => Heartbeat::HeardBy(self.v4_deadline(now)),
             EngineIo::V3 => Heartbeat::Pinging {
-                next_ping: now + self.ping_interval,
+                next_ping: later(now, self.ping_interval),
                 pong_by: None,
             },
         };
@@ -447,7 +469,7 @@ impl Session {
     }
 
     fn v4_deadline(&self, now: Instant) -> Instant {
-        now + self.ping_interval + self.ping_timeout
+        later(now, self.ping_interval + self.ping_timeout)
     }
 
     /// A packet from the server on the main transport.
@@ -564,8 +586,8 @@ impl Session {
             } if now >= by => self.end(CloseReason::PingTimeout, true),
             Heartbeat::Pinging { next_ping, pong_by } if now >= next_ping => {
                 self.heartbeat = Heartbeat::Pinging {
-                    next_ping: now + self.ping_interval,
-                    pong_by: Some(pong_by.unwrap_or(now + self.ping_timeout)),
+                    next_ping: later(now, self.ping_interval),
+                    pong_by: Some(pong_by.unwrap_or(later(now, self.ping_timeout))),
                 };
                 self.queue(PacketBuf::from(&Packet::Ping(None)));
             }
@@ -609,4 +631,19 @@ impl Session {
         }
         self.events.push_back(Event::Closed(reason));
     }
+}
+
+/// The longest timer a server can set: JavaScript's timers hold at most `2^31 - 1` ms (about
+/// 24.8 days); longer values from the open packet are clamped to it.
+const MAX_TIMER_MS: u64 = (1 << 31) - 1;
+
+fn timer(millis: u64) -> Duration {
+    Duration::from_millis(millis.min(MAX_TIMER_MS))
+}
+
+/// `now + duration`, or as late as the clock goes (no overflow panic).
+fn later(now: Instant, duration: Duration) -> Instant {
+    now.checked_add(duration)
+        .or_else(|| now.checked_add(Duration::from_millis(MAX_TIMER_MS)))
+        .unwrap_or(now)
 }
