@@ -23,12 +23,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-app=contract-apps/node-socketio
+# SERVER=example: the same four runs against the example server built on sio-codec's sessions
+# (examples/server), judged by its own expected results.
+case "${SERVER:-reference}" in
+  reference)
+    name="the reference server"
+    expected=contract-apps/node-socketio/expected.yaml
+    server=(node contract-apps/node-socketio/server.js)
+    echo "==> installing the reference server (npm ci)"
+    (cd contract-apps/node-socketio && npm ci --no-audit --no-fund --loglevel=error)
+    ;;
+  example)
+    name="the example server"
+    expected=examples/server/expected.yaml
+    server=(target/debug/sio-example-server)
+    echo "==> building the example server (examples/server)"
+    cargo build -p sio-examples --bin sio-example-server -j2 --quiet
+    ;;
+  *)
+    echo "error: SERVER must be reference or example, not '$SERVER'" >&2
+    exit 2
+    ;;
+esac
 # shellcheck source=lib/servers.sh
 . scripts/lib/servers.sh
-
-echo "==> installing the reference server (npm ci)"
-(cd "$app" && npm ci --no-audit --no-fund --loglevel=error)
 
 if [ -n "${CONFORMANCE_BIN:-}" ]; then
   runner=$CONFORMANCE_BIN # e.g. an installed binary (scripts/install-check.sh)
@@ -104,15 +122,15 @@ run() {
   mapfile -t extra < <(report_args "$suffix")
   echo "==> $name"
   local code=0
-  "$runner" run --target "$target" --connect-timeout 1s --eio "$eio" --expect "$app/expected.yaml" \
+  "$runner" run --target "$target" --connect-timeout 1s --eio "$eio" --expect "$expected" \
     --report "json=$work/run-${suffix:-default}.json" "$@" "${extra[@]+"${extra[@]}"}" \
     "${plain[@]+"${plain[@]}"}" || code=$?
   if [ "$status" = 0 ]; then status=$code; fi
 }
 
-start_server "the reference server (default)" node "$app/server.js"
+start_server "$name (default)" "${server[@]}"
 v4=$url
-start_server "the reference server (ALLOW_EIO3=1)" ALLOW_EIO3=1 node "$app/server.js"
+start_server "$name (ALLOW_EIO3=1)" ALLOW_EIO3=1 "${server[@]}"
 v3=$url
 
 run "run 1 of 4: every case on Engine.IO 4 at the suites' paths, against the default server" 4 "$v4" ""

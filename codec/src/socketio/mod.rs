@@ -20,6 +20,8 @@ mod binary;
 pub mod client;
 #[cfg(feature = "std")]
 mod common;
+#[cfg(feature = "std")]
+mod data;
 mod decode;
 mod encode;
 mod json;
@@ -35,6 +37,8 @@ pub use binary::to_json_with_attachments;
 pub use binary::{
     Assembled, OutFrame, Placeholder, Progress, Reassembler, placeholders, replace_placeholders,
 };
+#[cfg(feature = "std")]
+pub use data::Data;
 pub use json::RawJson;
 #[cfg(feature = "std")]
 pub use json::to_js_json;
