@@ -943,3 +943,18 @@ proptest! {
         prop_assert!(delivered.iter().all(|&id| id < next_id));
     }
 }
+
+/// A refusal is an error too: `?` takes it into `Box<dyn Error>`, and its text says which.
+#[test]
+fn a_refusal_is_an_error_with_the_reference_message() {
+    fn open() -> Result<(), Box<dyn std::error::Error>> {
+        let request = Request::from_query("GET", "EIO=9&transport=polling");
+        Session::accept(&ServerConfig::default(), &request, "x", std::time::Instant::now())?;
+        Ok(())
+    }
+    let error = open().expect_err("EIO=9 is refused");
+    assert_eq!(
+        error.to_string(),
+        "Unsupported protocol version (Engine.IO error 5)"
+    );
+}

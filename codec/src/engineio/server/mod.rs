@@ -360,6 +360,15 @@ impl Refusal {
     }
 }
 
+impl core::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} (Engine.IO error {})", self.message(), self.code())
+    }
+}
+
+/// A refusal is also an error, so `?` carries it into `Box<dyn Error>` or anyhow.
+impl core::error::Error for Refusal {}
+
 /// What a request is for, as [`classify`] tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target<'a> {
