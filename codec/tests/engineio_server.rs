@@ -949,7 +949,7 @@ proptest! {
 fn a_refusal_is_an_error_with_the_reference_message() {
     fn open() -> Result<(), Box<dyn std::error::Error>> {
         let request = Request::from_query("GET", "EIO=9&transport=polling");
-        Session::accept(&ServerConfig::default(), &request, "x", std::time::Instant::now())?;
+        Session::accept(&ServerConfig::default(), &request, "x", Instant::now())?;
         Ok(())
     }
     let error = open().expect_err("EIO=9 is refused");
