@@ -534,6 +534,36 @@ fn websocket_only_sessions_open_with_the_first_frame() {
     }
 }
 
+/// Regression (found by the `eio_client_session` fuzz target): a WebSocket-only session
+/// whose WebSocket cannot be opened closes (it was taken for a failed upgrade and stayed
+/// opening forever, without a timer).
+#[test]
+fn websocket_only_sessions_close_when_the_websocket_fails() {
+    for revision in [EngineIo::V3, EngineIo::V4] {
+        let now = Instant::now();
+        let config = ClientConfig::new(revision).with_transport(Transport::Websocket);
+        let mut session = client::Session::new(config);
+        assert!(
+            session.poll_websocket().is_some(),
+            "the handshake's WebSocket"
+        );
+        session.handle_frame(Frame::Close(None), now);
+        assert!(session.is_closed(), "{revision:?}");
+        assert_eq!(
+            session.poll_event(),
+            Some(CEvent::Closed(ClientClose::TransportClosed))
+        );
+        assert_eq!(session.poll_event(), None);
+        assert_eq!(
+            session.poll_frame(),
+            None,
+            "no close frame for a WebSocket never open"
+        );
+        assert_eq!(session.poll_websocket(), None);
+        assert_eq!(session.poll_timeout(), None);
+    }
+}
+
 #[test]
 fn v4_heartbeat_answers_pings_and_times_out_a_silent_server() {
     for upgrade in [false, true] {

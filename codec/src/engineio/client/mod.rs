@@ -66,6 +66,7 @@
 //! | opening, WebSocket | [`Session::poll_websocket`] | the handshake query (`EIO=4&transport=websocket`), once; after [`Session::handle_websocket_open`] the first frame must be the open packet |
 //! | opening | `200` with an open packet first (polling body or first frame) | open: [`Event::Open`], then the body's other packets (socket.io 2.x glues `40` to the open packet); the heartbeat starts |
 //! | opening | anything else (another status, no open packet, a bad one) | closed ([`CloseReason::HttpStatus`] / [`CloseReason::BadHandshake`]) |
+//! | opening, WebSocket | the WebSocket could not be opened or ended ([`Frame::Close`]) | closed ([`CloseReason::TransportClosed`]) |
 //! | any | `send_*` | queued in order; open on WebSocket: written as frames; closed: dropped |
 //! | open, polling | [`Session::poll_request`] | a POST with the outbox (v4: as much of it as fits in the server's `maxPayload`, at least one packet **(reference)**) when it is not empty and no POST is in flight (v4 `\x1e` records, v3 `len:` text or XHR2 binary unless `b64`, with the content type); a GET when none is in flight |
 //! | open, polling | GET answered `200` | its packets handled in order; a bad record closes ([`CloseReason::ParseError`]) after the packets before it |

@@ -376,6 +376,18 @@ impl Session {
                     Err(_) => self.end(CloseReason::ParseError, true),
                 }
             }
+            // The handshake's WebSocket could not be opened (or the caller gave a frame
+            // before `handle_websocket_open`): a WebSocket-only session cannot open. Found by
+            // the `eio_client_session` fuzz target: it was taken for a failed upgrade, and
+            // the session stayed opening forever, without a timer.
+            (Ws::Connecting, Phase::Opening) => {
+                if closed {
+                    self.ws = Ws::Gone;
+                    self.end(CloseReason::TransportClosed, false);
+                } else {
+                    self.end(CloseReason::BadHandshake, true);
+                }
+            }
             (Ws::Connecting | Ws::Probing | Ws::Pausing, _) => {
                 if closed {
                     self.abandon_upgrade(false);
