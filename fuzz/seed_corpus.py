@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the committed seed corpora fuzz/corpus/<target>/seed-<hash> from fixtures/codec/*.json
 (and, for the targets whose input is a list of choices rather than wire bytes, from step
-sequences written here: sio_roundtrip_structured, eio_server_session, sio_server_connection).
+sequences written here: sio_roundtrip_structured, eio_server_session, sio_server_connection,
+eio_client_session, sio_client_connection).
 
 Python 3 standard library only. Run from anywhere: `python3 fuzz/seed_corpus.py`.
 `--check` writes nothing and exits 1 when the committed seeds differ from what it would write.
@@ -244,6 +245,137 @@ def sio_server_connection():
                 + sio('30["r"]'))
 
 
+# eio_client_session: a header byte (bit 0 v3, bit 1 opened over WebSocket, bit 2 b64, bit 3 no
+# upgrade, bit 4 against the real server session), then steps (see
+# sio_codec::fuzzing::eio_client_session). Arbitrary answers: step kinds and the server table.
+EC_GET, EC_GET_RAW, EC_POST, EC_FAIL, EC_WS_OPEN, EC_WS_FAIL = 0, 1, 2, 3, 4, 5
+EC_FRAME, EC_FRAME_RAW, EC_ADVANCE, EC_SEND, EC_CLOSE = 6, 7, 8, 9, 10
+EC_PACKETS = [
+    '0{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}',
+    '0{"sid":"s","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":16}',
+    '0{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}',
+    '0{"sid":"t","upgrades":["websocket"],"pingInterval":1,"pingTimeout":0,"maxPayload":0}',
+    "0{}", "3probe", "2", "3", "1", "4hi", "4", "6", "5", "2probe", "b4AQI=", "bAQI=", "7", "",
+    "40", "4m0", "2x", "3x", "0", "4\u00e9"]
+OPEN_V4, OPEN_SMALL, OPEN_V3, OPEN_ZERO, OPEN_BAD = 0, 1, 2, 3, 4
+# Against the real server: step kinds.
+ES_REQUEST, ES_ANSWER, ES_WS, ES_WS_BREAK, ES_TO_SERVER, ES_TO_CLIENT = 0, 1, 2, 3, 4, 5
+ES_ADVANCE, ES_CLIENT_SEND, ES_SERVER_SEND, ES_CLOSE = 6, 7, 8, 9
+
+
+def ec_get(*indices):
+    return [EC_GET, len(indices) - 1] + list(indices)
+
+
+def ec_frame(packet):
+    return [EC_FRAME, EC_PACKETS.index(packet)]
+
+
+def ec_advance(ms):
+    return [EC_ADVANCE] + list(ms.to_bytes(2, "big"))
+
+
+def ec_send(count, binary=False):
+    return [EC_SEND, (count - 1) | (4 if binary else 0)]
+
+
+def eio_client_session():
+    p = EC_PACKETS.index
+    for header, open_packet in ((0, OPEN_V4), (1, OPEN_V3), (5, OPEN_V3)):
+        # The upgrade: messages before, during (the probe, the pause) and after it.
+        yield bytes([header] + ec_get(open_packet) + ec_send(2) + [EC_POST, 0]
+                    + ec_get(p("4hi"), p("2")) + ec_send(1, True) + [EC_WS_OPEN] + ec_send(1)
+                    + ec_frame("3probe") + ec_send(2) + [EC_POST, 0] + ec_get(p("6"))
+                    + ec_send(1) + ec_frame("2") + ec_frame("4hi") + ec_advance(20_000)
+                    + ec_frame("3") + ec_send(1) + [EC_CLOSE])
+        # Polling only: the heartbeat, a timeout, the server's close.
+        yield bytes([header | 8] + ec_get(open_packet, p("4hi")) + ec_send(3) + ec_get(p("2"))
+                    + [EC_POST, 0] + ec_advance(30_000) + ec_get(p("3"), p("1")) + ec_send(1))
+        yield bytes([header] + ec_get(open_packet) + ec_advance(50_000) + ec_advance(50_000))
+        # A failed upgrade: a wrong probe answer, the WebSocket failing, then a client close.
+        yield bytes([header] + ec_get(open_packet) + [EC_WS_OPEN] + ec_send(1) + ec_frame("4hi")
+                    + [EC_POST, 0] + ec_get(p("4")) + ec_send(1) + [EC_CLOSE, EC_POST, 0,
+                                                                   EC_POST, 0])
+        yield bytes([header] + ec_get(open_packet) + [EC_WS_FAIL] + ec_send(1) + [EC_FAIL, 1])
+        # Opened over WebSocket.
+        yield bytes([header | 2, EC_WS_OPEN] + ec_send(1) + ec_frame(EC_PACKETS[open_packet])
+                    + ec_send(2) + ec_frame("2") + ec_frame("4hi") + [EC_FRAME_RAW, 0x13, 4, 1, 2]
+                    + ec_advance(40_000) + ec_frame("1"))
+        yield bytes([header | 2, EC_WS_OPEN] + ec_frame(EC_PACKETS[open_packet]) + ec_send(1)
+                    + [EC_FRAME_RAW, 2] + list(b"4\xff") + [EC_CLOSE])
+    # v4 splits its POSTs at a small maxPayload; a client close ends with a last POST.
+    yield bytes([0] + ec_get(OPEN_SMALL) + ec_send(4) + ec_send(4) + [EC_POST, 0, EC_POST, 0]
+                + [EC_CLOSE, EC_POST, 0, EC_POST, 0, EC_POST, 0])
+    # Timers at their smallest.
+    yield bytes([1] + ec_get(OPEN_ZERO) + ec_send(1) + ec_advance(1) + ec_advance(1))
+    # Bad handshakes and failures: a status, garbage, a bad open packet, a broken request.
+    yield bytes([0, EC_GET_RAW, 4, 3] + list(b"abc"))
+    yield bytes([1, EC_GET_RAW, 8, 5] + list(b"1:0{}x"))
+    yield bytes([0] + ec_get(OPEN_BAD))
+    yield bytes([0] + ec_get(OPEN_V4, p("")) + ec_send(1) + [EC_FAIL, 1, EC_FAIL, 0])
+    yield bytes([1] + ec_get(OPEN_V3) + [EC_GET_RAW, 0x08, 6] + list(b"\x00\x01\xff4hi") + ec_send(1))
+    # Against the real server: every interleaving the steps choose.
+    rounds = [ES_REQUEST, ES_ANSWER, ES_WS, ES_TO_SERVER, ES_TO_CLIENT, ES_CLIENT_SEND, 1,
+              ES_SERVER_SEND, 0, ES_REQUEST, ES_ANSWER, ES_TO_SERVER, ES_TO_CLIENT]
+    for header in (16, 17, 21, 24, 25, 18, 19):
+        yield bytes([header] + rounds * 6)
+        yield bytes([header] + rounds * 3 + [ES_ADVANCE, 0x01, 0x00] + rounds * 2
+                    + [ES_CLOSE, 0] + rounds)
+        yield bytes([header] + rounds * 2 + [ES_ADVANCE, 0x03, 0x00] + rounds + [ES_CLOSE, 1]
+                    + rounds)
+        yield bytes([header] + rounds[:6] + [ES_WS_BREAK] + rounds * 2)
+
+
+# sio_client_connection: a header byte (bit 0: Socket.IO v4 over Engine.IO 3), then steps (see
+# sio_codec::fuzzing::sio_client_connection). Step kinds and the server packet table:
+SC_PACKET, SC_RAW, SC_ATTACHMENT, SC_CONNECT, SC_EMIT, SC_ACK = 0, 1, 2, 3, 4, 5
+SC_DISCONNECT, SC_NS_PACKET, SC_SERVER_ACK = 6, 7, 8
+SC_PACKETS = ["0", '0{"sid":"x"}', '0/a,{"sid":"y"}', "0/a?x=1,", "1", '4{"message":"no"}',
+              '4"not authorized"', '2["e",1]', '21["e"]', '30["r"]', '3["r"]',
+              '51-["b",' + PLACEHOLDER + "]",
+              '62-0[' + PLACEHOLDER + ',{"_placeholder":true,"num":1}]', "", "9", '2/b,["e"]']
+NS_CONNECT, NS_CONNECT_ERROR, NS_DISCONNECT, NS_EVENT, NS_EVENT_ACK, NS_BINARY_EVENT = range(6)
+WITH_AUTH, BAD_AUTH, SACK_BINARY, SACK_ANY = 4, 8, 4, 8
+
+
+def sc_ns(ns, packet_type, extra=0):
+    return [SC_NS_PACKET, ns | packet_type << 2 | extra << 5]
+
+
+def sio_client_connection():
+    for header in (0, 1):
+        connect_root = ([SC_CONNECT, ROOT_NS] if header == 0 else []) + sc_ns(ROOT_NS, NS_CONNECT)
+        yield bytes([header] + connect_root
+                    + [SC_EMIT, ROOT_NS | EMIT_ACK, SC_EMIT, ROOT_NS | EMIT_ACK]
+                    + [SC_SERVER_ACK, ROOT_NS, 1, SC_SERVER_ACK, ROOT_NS, 0]
+                    + [SC_SERVER_ACK, ROOT_NS | SACK_ANY, 0]  # answered already: an error
+                    + [SC_EMIT, ROOT_NS | EMIT_ACK | EMIT_BINARY, SC_SERVER_ACK, ROOT_NS | SACK_BINARY, 0]
+                    + sc_ns(ROOT_NS, NS_EVENT_ACK, 2) + [SC_ACK, ROOT_NS, 2]
+                    + sc_ns(ROOT_NS, NS_BINARY_EVENT) + [SC_ATTACHMENT, 1, 0xAB]
+                    + [SC_CONNECT, A_NS | WITH_AUTH] + sc_ns(A_NS, NS_CONNECT)
+                    + [SC_EMIT, A_NS | EMIT_ACK] + sc_ns(A_NS, NS_DISCONNECT)
+                    + [SC_SERVER_ACK, A_NS | SACK_ANY, 0]
+                    + [SC_CONNECT, A_NS] + sc_ns(A_NS, NS_CONNECT) + [SC_EMIT, A_NS | EMIT_ACK]
+                    + [SC_DISCONNECT, ROOT_NS, SC_EMIT, ROOT_NS])
+        # Refusals, events where they have no place, a parse error, calls after the close.
+        yield bytes([header] + [SC_CONNECT, B_NS, SC_CONNECT, B_NS | BAD_AUTH]
+                    + sc_ns(B_NS, NS_EVENT) + sc_ns(B_NS, NS_EVENT_ACK, 1)
+                    + [SC_SERVER_ACK, B_NS | SACK_ANY, 0]  # not connected yet: errors
+                    + sc_ns(B_NS, NS_CONNECT_ERROR) + sc_ns(B_NS, NS_EVENT)
+                    + [SC_PACKET, SC_PACKETS.index('2/b,["e"]'), SC_EMIT, B_NS]
+                    + connect_root + [SC_PACKET, SC_PACKETS.index('30["r"]')]
+                    + [SC_ATTACHMENT, 1, 0] + [SC_EMIT, ROOT_NS, SC_CONNECT, A_NS])
+        yield bytes([header] + connect_root + sc_ns(ROOT_NS, NS_BINARY_EVENT)
+                    + sc_ns(ROOT_NS, NS_EVENT) + [SC_ATTACHMENT, 0])
+        yield bytes([header, SC_RAW, 5] + list(b"2[\"x\"") + [SC_PACKET, 0, SC_PACKET, 1]
+                    + [SC_PACKET, 4, SC_PACKET, 5, SC_PACKET, 14])
+        # Binary packets with two attachments, and a namespace with a query.
+        yield bytes([header] + connect_root + [SC_EMIT, ROOT_NS | EMIT_ACK]
+                    + [SC_PACKET, SC_PACKETS.index('62-0[' + PLACEHOLDER + ',{"_placeholder":true,"num":1}]')]
+                    + [SC_ATTACHMENT, 1, 1, SC_ATTACHMENT, 0]
+                    + [SC_CONNECT, A_NS, SC_PACKET, SC_PACKETS.index("0/a?x=1,")])
+
+
 TARGETS = {
     "eio_decode_text": eio_decode_text,
     "eio_decode_payload": eio_decode_payload,
@@ -253,6 +385,8 @@ TARGETS = {
     "eio_handshake_json": eio_handshake_json,
     "eio_server_session": eio_server_session,
     "sio_server_connection": sio_server_connection,
+    "eio_client_session": eio_client_session,
+    "sio_client_connection": sio_client_connection,
 }
 
 

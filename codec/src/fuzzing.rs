@@ -33,6 +33,12 @@ use alloc::{
 use bytes::Bytes;
 use serde_json::Value;
 
+mod eio_client;
+mod sio_client;
+
+pub use eio_client::{EIO_CLIENT_MAX_STEPS, eio_client_session};
+pub use sio_client::{SIO_CLIENT_MAX_STEPS, sio_client_connection};
+
 /// The Engine.IO configurations every Engine.IO body runs under.
 fn eio_configs() -> [DecodeConfig; 2] {
     [DecodeConfig::new(), DecodeConfig::strict()]

@@ -5,7 +5,7 @@
 //! forever).
 //!
 //! Each target is its own test; a failing input is reported by path and as hex, after all
-//! inputs of the target have run. The two session bodies (whose input is a step sequence, any
+//! inputs of the target have run. The four session bodies (whose input is a step sequence, any
 //! bytes) also run on random inputs.
 
 use std::{
@@ -113,6 +113,16 @@ fn sio_server_connection() {
     replay("sio_server_connection", fuzzing::sio_server_connection);
 }
 
+#[test]
+fn eio_client_session() {
+    replay("eio_client_session", fuzzing::eio_client_session);
+}
+
+#[test]
+fn sio_client_connection() {
+    replay("sio_client_connection", fuzzing::sio_client_connection);
+}
+
 proptest::proptest! {
     /// The session bodies on random step bytes, so `cargo test` explores beyond the seeds.
     #[test]
@@ -121,5 +131,17 @@ proptest::proptest! {
     ) {
         fuzzing::eio_server_session(&data);
         fuzzing::sio_server_connection(&data);
+        fuzzing::eio_client_session(&data);
+        fuzzing::sio_client_connection(&data);
+    }
+
+    /// The client session against the real server (header bit 4) on random steps.
+    #[test]
+    fn eio_client_against_the_server_on_random_steps(
+        data in proptest::collection::vec(proptest::num::u8::ANY, 1..512),
+    ) {
+        let mut data = data;
+        data[0] |= 0x10;
+        fuzzing::eio_client_session(&data);
     }
 }
