@@ -4,6 +4,7 @@
 //! Engine.IO v3 servers (WebSocket echo, a fixed polling body) for the v3 framing rules.
 
 use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
 use sio_conformance::engine::{RunSettings, Verdict, run_case};
 use sio_conformance::run_command::load_options;
 use sio_conformance::scenario::parse_suite;
@@ -485,6 +486,97 @@ async fn awaited_polling_bodies_follow_the_request_revision() {
     assert_eq!(verdict_of(&results, "fake3p/await-v3"), Verdict::Pass);
     assert_eq!(verdict_of(&results, "fake3p/sync-v3"), Verdict::Pass);
     assert_eq!(verdict_of(&results, "fake3p/await-v4"), Verdict::Fail);
+}
+
+/// Packets a Socket.IO v4 server (Engine.IO 3, socket.io 2.x) may send and Socket.IO v5 does
+/// not allow: an ERROR whose payload is an array (`socket.error(err.data)`), an event named
+/// like a v5 reserved event. `REV` is the Engine.IO revision of the connection.
+const SIO_RULES_SUITE: &str = r##"
+schema: conformance.fixture/v1
+suite: siorules
+defaults:
+  path: /engine.io/
+  transports: [websocket]
+  step_timeout: 2s
+cases:
+  - id: error-array
+    title: an ERROR may carry an array in Socket.IO v4
+    spec: {anchor: "/../v4.md#4---error", quote: "It may contain a payload indicating the reason of the refusal."}
+    steps:
+      - open: {conn: c, query: "EIO=REV"}
+        expect: {eio: {type: open, data: {$any: true}}}
+      - send: {conn: c, raw: {text: '44["denied"]'}}
+      - expect: {conn: c, sio: {type: CONNECT_ERROR, nsp: /, data: ["denied"]}}
+  - id: reserved-name
+    title: an event may be named `connect` in Socket.IO v4
+    spec: {anchor: "/../v4.md#2---event", quote: "event"}
+    steps:
+      - open: {conn: c, query: "EIO=REV"}
+        expect: {eio: {type: open, data: {$any: true}}}
+      - send: {conn: c, raw: {text: '42["connect"]'}}
+      - expect: {conn: c, sio: {type: EVENT, nsp: /, data: ["connect"]}}
+  - id: record
+    title: the recorder reads the same packets
+    spec: {anchor: "/../v4.md#4---error", quote: "It may contain a payload indicating the reason of the refusal."}
+    steps:
+      - open: {conn: c, query: "EIO=REV"}
+        expect: {eio: {type: open, data: {$any: true}}}
+      - send: {conn: c, raw: {text: '44["denied"]'}}
+      - record: {conn: c}
+      - send: {conn: c, raw: {text: '42["connect"]'}}
+      - record: {conn: c}
+"##;
+
+/// Runs [`SIO_RULES_SUITE`] over Engine.IO `revision` against `port`: each case's verdict and
+/// why, and what the `record` case recorded.
+async fn sio_rules(revision: u8, port: u16) -> (Vec<(String, Verdict, String)>, Vec<Value>) {
+    let suite = SIO_RULES_SUITE.replace("REV", &revision.to_string());
+    let suite = parse_suite(&suite, Path::new("siorules.yaml"), &load_options()).unwrap();
+    let mut verdicts = Vec::new();
+    let mut recorded = Vec::new();
+    for instance in &suite.instances {
+        let result = run_case(instance, &settings(port)).await;
+        let why = result
+            .findings
+            .iter()
+            .map(|f| format!("line {}: {} (actual {:?})", f.line, f.message, f.actual))
+            .collect::<Vec<_>>()
+            .join("; ");
+        verdicts.push((instance.case_id.clone(), result.verdict, why));
+        recorded.extend(result.recorded.into_iter().map(|(_, value)| value));
+    }
+    (verdicts, recorded)
+}
+
+/// `expect: {sio: …}` and `record` read a connection's Socket.IO packets by the rules of its
+/// revision: Socket.IO v4 over Engine.IO 3 (an ERROR with an array, an event named `connect`
+/// are packets), v5 over Engine.IO 4 (the same texts are malformed).
+#[tokio::test]
+async fn socketio_packets_follow_the_connection_revision() {
+    let port = fake_v3_server(V3Binary::Verbatim).await;
+    let (results, recorded) = sio_rules(3, port).await;
+    for (id, verdict, why) in &results {
+        assert_eq!(*verdict, Verdict::Pass, "{id}: {why}");
+    }
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    assert_eq!(recorded[0]["sio"]["type"], "CONNECT_ERROR", "{recorded:?}");
+    assert_eq!(recorded[0]["sio"]["data"], serde_json::json!(["denied"]));
+    assert_eq!(recorded[1]["sio"]["data"], serde_json::json!(["connect"]));
+
+    let port = fake_server(Defect::None).await;
+    let (results, recorded) = sio_rules(4, port).await;
+    for id in ["siorules/error-array", "siorules/reserved-name"] {
+        assert_eq!(verdict_of(&results, id), Verdict::Fail, "{results:?}");
+        let why = &results.iter().find(|(i, ..)| i == id).unwrap().2;
+        assert!(why.contains("malformed Socket.IO packet"), "{why}");
+    }
+    // Not Socket.IO v5 packets: recorded as the Engine.IO messages they came in.
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    assert_eq!(recorded[0]["eio"]["data"], r#"4["denied"]"#, "{recorded:?}");
+    assert_eq!(
+        recorded[1]["eio"]["data"], r#"2["connect"]"#,
+        "{recorded:?}"
+    );
 }
 
 /// An HTTP server that answers its n-th request `200` with `bodies[n]` (the last one again

@@ -5,11 +5,7 @@ use crate::transport::http::HttpResponse;
 use crate::wire;
 use bytes::Bytes;
 use serde_json::Value;
-use sio_codec::{
-    DecodeConfig,
-    engineio::{self, v3},
-    socketio,
-};
+use sio_codec::socketio;
 
 /// `{"type": "EVENT", "nsp": "/", "id": 12, "data": [...]}` with binary leaves.
 pub(crate) fn sio_value(
@@ -46,19 +42,20 @@ pub(crate) fn payload_value(body: &[u8], framing: &Framing, binary: bool) -> Val
             }
         },
     };
-    let config = DecodeConfig::new().max_payload(usize::MAX);
-    let packets: Result<Vec<_>, _> = if framing.eio3 {
-        let format = if binary {
-            v3::PayloadFormat::Binary
-        } else {
-            v3::PayloadFormat::Text
-        };
-        v3::decode_payload(body, format, &config).collect()
-    } else {
-        engineio::decode_payload(body, &config).collect()
-    };
+    let packets: Result<Vec<_>, _> = framing
+        .protocol
+        .decode_body(
+            Bytes::copy_from_slice(body),
+            binary.then_some(sio_codec::BINARY_BODY),
+        )
+        .collect();
     match packets {
-        Ok(packets) => Value::Array(packets.iter().map(wire::eio_to_value).collect()),
+        Ok(packets) => Value::Array(
+            packets
+                .iter()
+                .map(|packet| wire::eio_to_value(&packet.as_packet()))
+                .collect(),
+        ),
         Err(e) => Value::String(format!(
             "<not a polling payload: {e}: {:?}>",
             String::from_utf8_lossy(body)

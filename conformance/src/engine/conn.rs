@@ -14,8 +14,8 @@ use crate::transport::{
 };
 use bytes::Bytes;
 use sio_codec::{
-    DecodeConfig, Encode, WireFormat,
-    engineio::{self, PacketBuf, v3},
+    BINARY_BODY, DecodeConfig, Encode, EngineIo, Protocol, WireFormat,
+    engineio::{self, PacketBuf},
 };
 use std::{collections::VecDeque, time::Duration};
 use tokio::{task::JoinHandle, time::Instant};
@@ -107,40 +107,26 @@ impl Item {
     }
 }
 
-/// The Engine.IO revision a connection speaks, from the `EIO` query parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Revision {
-    /// Engine.IO v3: `0x04`-prefixed binary frames, `len:packet` payloads, client pings.
-    V3,
-    /// Engine.IO v4.
-    V4,
+/// The protocol of a connection or request of the runner, from the `EIO` parameter of its
+/// query: Engine.IO 3 with Socket.IO v4 for `EIO=3`, else Engine.IO 4 with Socket.IO v5 (also
+/// when `EIO` is missing or names no revision: the cases that send such a query expect the
+/// server to refuse it). What the server sends decodes leniently ([`lenient`]).
+pub(crate) fn protocol_of(path_and_query: &str) -> Protocol {
+    let query = path_and_query
+        .split_once('?')
+        .map_or("", |(_, query)| query);
+    Protocol::from_query(query)
+        .unwrap_or(Protocol::V4)
+        .with_config(lenient())
 }
 
-impl Revision {
-    /// `V3` when the query asks for `EIO=3`, else `V4`.
-    pub fn of_query(path_and_query: &str) -> Self {
-        let v3 = path_and_query.split(['?', '&']).any(|pair| pair == "EIO=3");
-        if v3 { Self::V3 } else { Self::V4 }
-    }
-
-    /// Encodes one packet as a WebSocket frame.
-    fn frame(self, packet: &engineio::Packet<'_>) -> (sio_codec::FrameKind, Bytes) {
-        match self {
-            Self::V3 => v3::V3(packet).to_bytes(WireFormat::Frames),
-            Self::V4 => packet.to_bytes(WireFormat::Frames),
-        }
-    }
-
-    /// Encodes packets as one polling body (binary as base64 text). A v4 packet whose text
-    /// holds the record separator cannot go in one.
-    fn payload(self, packets: &[engineio::Packet<'_>]) -> Result<Bytes, String> {
-        let mut body = Vec::new();
-        match self {
-            Self::V3 => v3::encode_payload(packets, v3::PayloadFormat::Text, &mut body),
-            Self::V4 => engineio::encode_payload(packets, &mut body).map_err(|e| e.to_string())?,
-        }
-        Ok(Bytes::from(body))
-    }
+/// Encodes packets as one polling body (binary as base64 text). A v4 packet whose text holds
+/// the record separator cannot go in one.
+fn payload(protocol: Protocol, packets: &[engineio::Packet<'_>]) -> Result<Bytes, String> {
+    protocol
+        .encode_body(packets, true)
+        .map(|(_, body)| body)
+        .map_err(|e| e.to_string())
 }
 
 /// How a connection carries packets.
@@ -160,7 +146,8 @@ pub struct Conn {
     name: String,
     carrier: Carrier,
     heartbeat: Heartbeat,
-    revision: Revision,
+    /// The protocol the connection speaks (from the `EIO` of its query, see [`protocol_of`]).
+    protocol: Protocol,
     /// Engine.IO v3 with automatic heartbeat: the client pings, every `interval`; the next
     /// ping is due at `due`.
     client_ping: Option<(Duration, Instant)>,
@@ -184,14 +171,14 @@ impl Conn {
         name: &str,
         ws: WsConnection,
         heartbeat: Heartbeat,
-        revision: Revision,
+        protocol: Protocol,
         transcript: &Transcript,
     ) -> Self {
         Self {
             name: name.to_owned(),
             carrier: Carrier::Ws(ws),
             heartbeat,
-            revision,
+            protocol,
             client_ping: None,
             queue: VecDeque::new(),
             queue_bytes: 0,
@@ -211,7 +198,7 @@ impl Conn {
         client: HttpClient,
         path_and_query: String,
         heartbeat: Heartbeat,
-        revision: Revision,
+        protocol: Protocol,
         ping_interval: Duration,
         transcript: &Transcript,
     ) -> Self {
@@ -221,12 +208,12 @@ impl Conn {
             client.clone(),
             path_and_query.clone(),
             heartbeat,
-            revision,
+            protocol,
             transcript.clone(),
             name.to_owned(),
             tx,
         ));
-        let client_ping = (revision == Revision::V3 && heartbeat == Heartbeat::Auto)
+        let client_ping = (protocol.engineio() == EngineIo::V3 && heartbeat == Heartbeat::Auto)
             .then(|| (ping_interval, Instant::now() + ping_interval));
         Self {
             name: name.to_owned(),
@@ -237,7 +224,7 @@ impl Conn {
                 poller,
             },
             heartbeat,
-            revision,
+            protocol,
             client_ping,
             queue: VecDeque::new(),
             queue_bytes: 0,
@@ -254,9 +241,9 @@ impl Conn {
         matches!(self.carrier, Carrier::Ws(_))
     }
 
-    /// The Engine.IO revision the connection speaks.
-    pub fn revision(&self) -> Revision {
-        self.revision
+    /// The protocol the connection speaks.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
     }
 
     /// Sends Engine.IO packets: one frame each on WebSocket, one POST for all on polling.
@@ -264,13 +251,13 @@ impl Conn {
         match &mut self.carrier {
             Carrier::Ws(ws) => {
                 for packet in packets {
-                    let (kind, bytes) = self.revision.frame(packet);
+                    let (kind, bytes) = self.protocol.encode_frame(packet, false);
                     send_frame(ws, kind, bytes).await?;
                 }
                 Ok(())
             }
             Carrier::Polling { .. } => {
-                let body = self.revision.payload(packets)?;
+                let body = payload(self.protocol, packets)?;
                 self.post(body).await
             }
         }
@@ -346,7 +333,7 @@ impl Conn {
             let received = match &mut self.carrier {
                 Carrier::Ws(ws) => tokio::time::timeout_at(wake, ws.recv())
                     .await
-                    .map(|event| event.map(|(at, event)| ws_item(at, event, self.revision))),
+                    .map(|event| event.map(|(at, event)| ws_item(at, event, self.protocol))),
                 Carrier::Polling { rx, .. } => tokio::time::timeout_at(wake, rx.recv()).await,
             };
             let item = match received {
@@ -392,7 +379,7 @@ impl Conn {
             let Ok((at, event)) = ws.try_recv() else {
                 return;
             };
-            let item = ws_item(at, event, self.revision);
+            let item = ws_item(at, event, self.protocol);
             self.learn_ping_interval(&item);
             if self.answer_heartbeat(&item).await || self.upper_layer(&item) {
                 continue;
@@ -486,7 +473,7 @@ impl Conn {
     /// Engine.IO v3 with automatic heartbeat: ping every `interval` from now on (a session
     /// upgraded from polling never sees the open packet on its WebSocket).
     pub fn start_client_pings(&mut self, interval: Duration) {
-        if self.revision == Revision::V3
+        if self.protocol.engineio() == EngineIo::V3
             && self.heartbeat == Heartbeat::Auto
             && self.client_ping.is_none()
         {
@@ -506,15 +493,17 @@ impl Conn {
         let Item::Packet { packet, .. } = item else {
             return false;
         };
-        match (self.revision, packet.as_packet()) {
-            (Revision::V4, engineio::Packet::Ping(data)) => {
+        match (self.protocol.engineio(), packet.as_packet()) {
+            (EngineIo::V4, engineio::Packet::Ping(data)) => {
                 if let Carrier::Ws(ws) = &mut self.carrier {
-                    let (kind, bytes) = self.revision.frame(&engineio::Packet::Pong(data));
+                    let (kind, bytes) = self
+                        .protocol
+                        .encode_frame(&engineio::Packet::Pong(data), false);
                     let _ = send_frame(ws, kind, bytes).await;
                 }
                 true
             }
-            (Revision::V3, engineio::Packet::Pong(None)) | (_, engineio::Packet::Noop) => true,
+            (EngineIo::V3, engineio::Packet::Pong(None)) | (_, engineio::Packet::Noop) => true,
             _ => false,
         }
     }
@@ -603,34 +592,10 @@ fn lenient() -> DecodeConfig {
 }
 
 /// Decodes one WebSocket event into an item.
-fn ws_item(at: Instant, event: WsEvent, revision: Revision) -> Item {
-    match (event, revision) {
-        (WsEvent::Text(text), Revision::V3) => match v3::decode_text(&text, &lenient()) {
-            Ok(packet) => Item::Packet {
-                at,
-                packet: PacketBuf::from(&packet),
-                raw: Some(text),
-            },
-            Err(e) => Item::Malformed {
-                at,
-                error: format!("{e} in text frame {text:?}"),
-            },
-        },
-        (WsEvent::Binary(bytes), Revision::V3) => match v3::decode_binary_frame(&bytes, &lenient())
-        {
-            Ok(packet) => Item::Packet {
-                at,
-                packet: PacketBuf::from(&packet),
-                raw: None,
-            },
-            Err(e) => Item::Malformed {
-                at,
-                error: format!("{e} in binary frame"),
-            },
-        },
-        (WsEvent::Text(text), Revision::V4) => {
-            let utf8 = sio_codec::Utf8Bytes::from(text.as_str());
-            match PacketBuf::decode_text_with(&utf8, &lenient()) {
+fn ws_item(at: Instant, event: WsEvent, protocol: Protocol) -> Item {
+    match event {
+        WsEvent::Text(text) => {
+            match protocol.decode_text_frame(&sio_codec::Utf8Bytes::from(text.as_str())) {
                 Ok(packet) => Item::Packet {
                     at,
                     packet,
@@ -642,12 +607,18 @@ fn ws_item(at: Instant, event: WsEvent, revision: Revision) -> Item {
                 },
             }
         }
-        (WsEvent::Binary(bytes), Revision::V4) => Item::Packet {
-            at,
-            packet: PacketBuf::from_binary_frame(bytes),
-            raw: None,
+        WsEvent::Binary(bytes) => match protocol.decode_binary_frame(bytes) {
+            Ok(packet) => Item::Packet {
+                at,
+                packet,
+                raw: None,
+            },
+            Err(e) => Item::Malformed {
+                at,
+                error: format!("{e} in binary frame"),
+            },
         },
-        (WsEvent::Closed { code, reason }, _) => Item::Closed {
+        WsEvent::Closed { code, reason } => Item::Closed {
             at,
             detail: match code {
                 Some(code) => format!("close code {code} {reason}"),
@@ -658,28 +629,18 @@ fn ws_item(at: Instant, event: WsEvent, revision: Revision) -> Item {
     }
 }
 
-/// The packets of one polling response body (v3 bodies by their content type).
+/// The packets of one polling response body (v3 bodies by their content type: XHR2 binary
+/// when it names `octet-stream`).
 pub(crate) fn payload_packets(
     body: &Bytes,
     content_type: Option<&str>,
-    revision: Revision,
+    protocol: Protocol,
 ) -> Vec<Result<PacketBuf, String>> {
-    match revision {
-        Revision::V4 => engineio::decode_payload_buf(body.clone(), &lenient())
-            .map(|r| r.map_err(|e| e.to_string()))
-            .collect(),
-        Revision::V3 => {
-            let binary = content_type.is_some_and(|c| c.contains("octet-stream"));
-            let format = if binary {
-                v3::PayloadFormat::Binary
-            } else {
-                v3::PayloadFormat::Text
-            };
-            v3::decode_payload(body, format, &lenient())
-                .map(|r| r.map(|p| PacketBuf::from(&p)).map_err(|e| e.to_string()))
-                .collect()
-        }
-    }
+    let binary = content_type.is_some_and(|c| c.contains("octet-stream"));
+    protocol
+        .decode_body(body.clone(), binary.then_some(BINARY_BODY))
+        .map(|r| r.map_err(|e| e.to_string()))
+        .collect()
 }
 
 /// Whether a polling request's query has `b64=1` (an Engine.IO v3 client without XHR2).
@@ -694,7 +655,7 @@ async fn poll_loop(
     client: HttpClient,
     path_and_query: String,
     heartbeat: Heartbeat,
-    revision: Revision,
+    protocol: Protocol,
     transcript: Transcript,
     name: String,
     tx: BacklogSender<Item>,
@@ -740,7 +701,7 @@ async fn poll_loop(
         }
         // A v3 client that sent `b64=1` has no XHR2: it can read text payloads only, so a
         // binary one is data it cannot use, whatever it carries.
-        if revision == Revision::V3
+        if protocol.engineio() == EngineIo::V3
             && wants_base64(&path_and_query)
             && response
                 .content_type()
@@ -757,13 +718,13 @@ async fn poll_loop(
         }
         let mut ended = false;
         let mut pongs = Vec::new();
-        for record in payload_packets(&response.body, response.content_type(), revision) {
+        for record in payload_packets(&response.body, response.content_type(), protocol) {
             let item = match record {
                 Ok(packet) => {
                     let view = packet.as_packet();
                     // v4 servers ping; v3 servers only answer the client's pings.
-                    if let (Heartbeat::Auto, Revision::V4, engineio::Packet::Ping(data)) =
-                        (heartbeat, revision, &view)
+                    if let (Heartbeat::Auto, EngineIo::V4, engineio::Packet::Ping(data)) =
+                        (heartbeat, protocol.engineio(), &view)
                     {
                         pongs.push(PacketBuf::from(&engineio::Packet::Pong(*data)));
                         continue;
@@ -785,7 +746,7 @@ async fn poll_loop(
         }
         let views: Vec<_> = pongs.iter().map(PacketBuf::as_packet).collect();
         // The pongs echo pings decoded from polling records: they never hold a separator.
-        if let (false, Ok(body)) = (views.is_empty(), revision.payload(&views)) {
+        if let (false, Ok(body)) = (views.is_empty(), payload(protocol, &views)) {
             let post = HttpRequest::post(path_and_query.clone(), body)
                 .with_header("Content-Type", "text/plain;charset=UTF-8");
             let _ = client.send(&post, &transcript, &name).await;
@@ -809,6 +770,29 @@ mod tests {
         assert!(!wants_base64("/engine.io/?EIO=3&transport=polling&sid=x"));
         assert!(!wants_base64("/engine.io/?EIO=3&xb64=1"));
         assert!(!wants_base64("/b64=1/?EIO=3"));
+    }
+
+    #[test]
+    fn the_protocol_comes_from_the_eio_of_the_query() {
+        let eio = |path: &str| protocol_of(path).engineio();
+        assert_eq!(eio("/socket.io/?EIO=3&transport=polling"), EngineIo::V3);
+        assert_eq!(
+            eio("/socket.io/?transport=websocket&EIO=3&sid=x"),
+            EngineIo::V3
+        );
+        assert_eq!(eio("/engine.io/?EIO=4&transport=polling"), EngineIo::V4);
+        // No revision, or one no server has: the v4 framing (the server is to refuse it).
+        for path in [
+            "/engine.io/?transport=polling",
+            "/engine.io/?EIO=5",
+            "/EIO=3",
+        ] {
+            assert_eq!(eio(path), EngineIo::V4, "{path}");
+        }
+        assert!(protocol_of("/?EIO=3").config().is_socketio_v4());
+        assert!(!protocol_of("/?EIO=4").config().is_socketio_v4());
+        // What servers send is not held to a size limit.
+        assert_eq!(protocol_of("/?EIO=3").config().payload_limit(), usize::MAX);
     }
 
     #[test]

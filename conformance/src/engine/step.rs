@@ -1,6 +1,6 @@
 //! Step execution.
 
-use super::conn::{Revision, payload_packets};
+use super::conn::{payload_packets, protocol_of};
 use super::{CaseState, Conn, Finding, Item, StepFailure, Verdict, actual, grade};
 use crate::matcher::{
     MatchOutcome, Pattern, binary_value, interpolate_value, match_parts, match_value,
@@ -17,7 +17,7 @@ use crate::wire;
 use bytes::Bytes;
 use serde_json::Value;
 use sio_codec::{
-    DecodeConfig, Utf8Bytes,
+    DecodeConfig, Protocol, Utf8Bytes,
     engineio::{self, Message},
     socketio::{OutFrame, Progress, Reassembler},
 };
@@ -314,19 +314,13 @@ impl CaseState<'_> {
                     .zip(&texts)
                     .map(|(p, t)| eio_packet(p, t))
                     .collect();
-                let mut body = Vec::new();
-                if Framing::of(&path_and_query).eio3 {
-                    engineio::v3::encode_payload(
-                        &views,
-                        engineio::v3::PayloadFormat::Text,
-                        &mut body,
-                    );
-                } else {
-                    engineio::encode_payload(&views, &mut body).map_err(|e| {
+                // Binary as base64 text: the runner's POSTs are text.
+                let (_, body) = protocol_of(&path_and_query)
+                    .encode_body(&views, true)
+                    .map_err(|e| {
                         StepFailure::harness(format!("{e} (send it over WebSocket or as raw text)"))
                     })?;
-                }
-                Bytes::from(body)
+                body
             }
         };
         let mut req = HttpRequest::new(request.method.clone(), path_and_query);
@@ -668,12 +662,11 @@ impl CaseState<'_> {
                 })
             }
             WsConnect::Open(connection) => {
-                let revision = Revision::of_query(&path_and_query);
                 let mut conn = Conn::websocket(
                     name,
                     connection,
                     self.instance.heartbeat,
-                    revision,
+                    protocol_of(&path_and_query),
                     &self.transcript,
                 );
                 conn.hide_upper_layer = self.instance.layer == Layer::Engineio;
@@ -760,12 +753,9 @@ impl CaseState<'_> {
                         ..StepFailure::new("the handshake was refused")
                     });
                 }
-                let mut packets = payload_packets(
-                    &response.body,
-                    response.content_type(),
-                    Revision::of_query(&path),
-                )
-                .into_iter();
+                let mut packets =
+                    payload_packets(&response.body, response.content_type(), protocol_of(&path))
+                        .into_iter();
                 let first = packets
                     .next()
                     .ok_or_else(|| StepFailure::new("empty handshake body"))?
@@ -820,13 +810,13 @@ impl CaseState<'_> {
                 let path = self
                     .target
                     .path_and_query(&format!("{query}&transport=polling&sid={sid}"));
-                let revision = Revision::of_query(&path);
+                let protocol = protocol_of(&path);
                 let mut conn = Conn::polling(
                     name,
                     self.client.clone(),
                     path,
                     self.instance.heartbeat,
-                    revision,
+                    protocol,
                     Duration::from_millis(h.ping_interval()),
                     &self.transcript,
                 );
@@ -929,11 +919,10 @@ impl CaseState<'_> {
         deadline: Instant,
     ) -> Result<(), StepFailure> {
         let within = deadline.saturating_duration_since(Instant::now());
-        let mut reassembler = Reassembler::new(DecodeConfig::new().max_attachments(u32::MAX));
+        let protocol = self.conn(name)?.protocol();
+        let mut reassembler = socketio_reassembler(protocol);
         loop {
-            let conn = self.conn(name)?;
-            let conn_is_ws = conn.is_websocket();
-            let revision = conn.revision();
+            let conn_is_ws = self.conn(name)?.is_websocket();
             let Some(item) = self.next_item(name, deadline).await? else {
                 let what = match expected {
                     Inbound::Closed => "the connection was still open",
@@ -999,10 +988,14 @@ impl CaseState<'_> {
                 // message (the decoder accepted the frame, so that is what was on the wire).
                 (Inbound::Binary(_), Item::Packet { packet, raw, .. }) => {
                     match (raw, packet.as_packet()) {
-                        (None, engineio::Packet::Message(Message::Binary(b))) => match revision {
-                            Revision::V3 => binary_value(&[&[4u8][..], &b].concat()),
-                            Revision::V4 => binary_value(&b),
-                        },
+                        (None, engineio::Packet::Message(Message::Binary(b))) => {
+                            // The frame as the protocol encodes it: the decoder took it whole.
+                            let (_, frame) = protocol.encode_frame(
+                                &engineio::Packet::Message(Message::Binary(b)),
+                                false,
+                            );
+                            binary_value(&frame)
+                        }
                         (Some(text), _) => Value::String(text.clone()),
                         (None, other) => wire::eio_to_value(&other),
                     }
@@ -1058,6 +1051,16 @@ fn overflow(item: &Item, waiting_for: &str) -> StepFailure {
     }
 }
 
+/// The Socket.IO reassembler of `expect: {sio: …}` and `record` on a connection that speaks
+/// `protocol`: the payload rules of its Socket.IO revision (a v4 server's ERROR may carry
+/// `null` or an array, its events any name), no attachment limit (a server may send as many
+/// as it likes; the expectation judges them).
+fn socketio_reassembler(protocol: Protocol) -> Reassembler {
+    protocol
+        .with_config(DecodeConfig::new().max_attachments(u32::MAX))
+        .reassembler()
+}
+
 /// Feeds one Engine.IO message to a Socket.IO reassembler: `None` while attachments are
 /// missing, then the packet as the actual value `expect: {sio: …}` matches.
 fn reassemble(
@@ -1088,7 +1091,7 @@ impl CaseState<'_> {
         name: &str,
         deadline: Instant,
     ) -> Result<(), StepFailure> {
-        let mut reassembler = Reassembler::new(DecodeConfig::new().max_attachments(u32::MAX));
+        let mut reassembler = socketio_reassembler(self.conn(name)?.protocol());
         loop {
             let Some(item) = self.next_item(name, deadline).await? else {
                 return Err(StepFailure::new("nothing arrived to record"));
@@ -1217,8 +1220,9 @@ fn item_packet(item: &Item) -> Result<engineio::PacketBuf, StepFailure> {
 /// How a polling response body carries its payload, from the request's query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Framing {
-    /// Engine.IO v3 (`EIO=3`): `len:packet` or XHR2 binary payloads.
-    pub(crate) eio3: bool,
+    /// The protocol of the request (`EIO=3`: `len:packet` or XHR2 binary payloads), see
+    /// [`protocol_of`].
+    pub(crate) protocol: Protocol,
     /// JSONP (`j=<index>`): the payload is wrapped as `___eio[<index>]("<payload>");`.
     pub(crate) jsonp: Option<String>,
 }
@@ -1227,7 +1231,7 @@ impl Framing {
     pub(crate) fn of(path_and_query: &str) -> Self {
         let query = path_and_query.split_once('?').map_or("", |(_, q)| q);
         Self {
-            eio3: Revision::of_query(path_and_query) == Revision::V3,
+            protocol: protocol_of(path_and_query),
             jsonp: query
                 .split('&')
                 .find_map(|pair| pair.strip_prefix("j="))
@@ -1252,5 +1256,36 @@ fn eio_packet<'a>(packet: &'a EioPacket, text: &'a Option<String>) -> engineio::
         },
         crate::scenario::EioType::Upgrade => engineio::Packet::Upgrade,
         crate::scenario::EioType::Noop => engineio::Packet::Noop,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socketio_packets_reassemble_by_the_connection_revision() {
+        let v3 = || socketio_reassembler(protocol_of("/socket.io/?EIO=3&transport=websocket"));
+        let v4 = || socketio_reassembler(protocol_of("/socket.io/?EIO=4&transport=websocket"));
+        // Socket.IO v4 (over Engine.IO 3): an ERROR may carry null or an array, an event any
+        // name; Socket.IO v5 refuses all three.
+        for text in ["4null", r#"4["denied"]"#, r#"2["connect"]"#] {
+            let text = Utf8Bytes::from(text);
+            assert!(v3().push_text(&text).is_ok(), "{text}");
+            assert!(v4().push_text(&text).is_err(), "{text}");
+        }
+        // No attachment limit on either.
+        let placeholders: Vec<String> = (0..20)
+            .map(|n| format!(r#"{{"_placeholder":true,"num":{n}}}"#))
+            .collect();
+        let header = format!(r#"520-["a",{}]"#, placeholders.join(","));
+        let header = Utf8Bytes::from(header.as_str());
+        for mut reassembler in [v3(), v4()] {
+            let progress = reassembler.push_text(&header).unwrap();
+            assert!(
+                matches!(progress, Progress::NeedAttachments { remaining: 20 }),
+                "{progress:?}"
+            );
+        }
     }
 }

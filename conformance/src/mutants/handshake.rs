@@ -3,7 +3,8 @@
 
 use super::Mutant;
 use super::http::{Request, Response};
-use super::session::{Eio, Endpoint, Session};
+use super::session::{Endpoint, Session};
+use sio_codec::EngineIo;
 use sio_codec::engineio::{self, Handshake, PacketBuf};
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub(crate) enum Target {
     /// A handshake: a new session of this revision.
-    New(Eio),
+    New(EngineIo),
     /// A request of an open session.
     Existing(Arc<Session>),
 }
@@ -80,12 +81,15 @@ pub(crate) fn check(request: &Request, endpoint: &Endpoint) -> Result<Target, Re
     if request.query.get("transport") == Some("websocket") && !websocket {
         return Err(Refusal::BadRequest);
     }
-    match request.query.get("EIO") {
-        Some("4") => Ok(Target::New(Eio::V4)),
-        Some("3") if settings.allow_eio3 => Ok(Target::New(Eio::V3)),
-        Some("3") => Err(Refusal::UnsupportedVersion),
-        _ if settings.has(Mutant::MissingEioAccepted) => Ok(Target::New(Eio::V4)),
-        _ => Err(Refusal::UnsupportedVersion),
+    match request
+        .query
+        .get("EIO")
+        .and_then(EngineIo::from_query_value)
+    {
+        Some(EngineIo::V3) if !settings.allow_eio3 => Err(Refusal::UnsupportedVersion),
+        Some(eio) => Ok(Target::New(eio)),
+        None if settings.has(Mutant::MissingEioAccepted) => Ok(Target::New(EngineIo::V4)),
+        None => Err(Refusal::UnsupportedVersion),
     }
 }
 
@@ -157,11 +161,11 @@ mod tests {
         );
         assert!(matches!(
             check_clean("GET /e/?EIO=3&transport=polling"),
-            Ok(Target::New(Eio::V3))
+            Ok(Target::New(EngineIo::V3))
         ));
         assert!(matches!(
             check_clean("GET /e/?EIO=4&transport=polling"),
-            Ok(Target::New(Eio::V4))
+            Ok(Target::New(EngineIo::V4))
         ));
         let no_v3 = Settings {
             allow_eio3: false,
@@ -180,12 +184,12 @@ mod tests {
         let any_method = Settings::with_mutant(Mutant::HandshakeAnyMethod);
         assert!(matches!(
             check_with(any_method, "PUT /e/?EIO=4&transport=polling"),
-            Ok(Target::New(Eio::V4))
+            Ok(Target::New(EngineIo::V4))
         ));
         let any_eio = Settings::with_mutant(Mutant::MissingEioAccepted);
         assert!(matches!(
             check_with(any_eio, "GET /e/?transport=polling"),
-            Ok(Target::New(Eio::V4))
+            Ok(Target::New(EngineIo::V4))
         ));
     }
 }

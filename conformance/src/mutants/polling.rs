@@ -5,19 +5,16 @@
 use super::Mutant;
 use super::handshake::{self, Refusal, Target};
 use super::http::{self, Query, ReadError, Request, Response};
-use super::session::{CloseReason, Eio, Endpoint, PollRefusal, PollResult, Session, Transport};
+use super::session::{CloseReason, Endpoint, PollRefusal, PollResult, Session, Transport};
 use super::settings::Settings;
 use bytes::Bytes;
 use sio_codec::{
-    DecodeConfig, DecodeError, Encode, WireFormat,
+    BINARY_BODY, DecodeConfig, DecodeError, Encode, EngineIo, TEXT_BODY, WireFormat,
     engineio::{self, Message, PacketBuf, v3},
 };
 use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-
-const TEXT: &str = "text/plain; charset=UTF-8";
-const BINARY: &str = "application/octet-stream";
 
 /// Answers one polling request (no answer when the client went away).
 pub(crate) async fn serve(mut stream: TcpStream, request: Request, endpoint: &Arc<Endpoint>) {
@@ -58,7 +55,7 @@ async fn respond(
         Err(Refusal::UnknownSid) if endpoint.settings.has(Mutant::UnknownSidOk) => {
             return Some(match request.method.as_str() {
                 "POST" => ok(&endpoint.settings),
-                _ => Response::new(200, TEXT, "1"),
+                _ => Response::new(200, TEXT_BODY, "1"),
             });
         }
         Err(refusal) => return Some(refusal.polling_response()),
@@ -71,7 +68,7 @@ async fn respond(
 }
 
 /// The handshake: a new session, answered with its open packet.
-fn open(request: &Request, endpoint: &Arc<Endpoint>, eio: Eio) -> Response {
+fn open(request: &Request, endpoint: &Arc<Endpoint>, eio: EngineIo) -> Response {
     let session = endpoint.open(eio, Transport::Polling, request.query.clone());
     let open = [handshake::open_packet(&session, true)];
     let response = encode(&session, &open, request.query.get("j"));
@@ -146,7 +143,7 @@ async fn read_and_deliver(
     session: &Arc<Session>,
 ) -> Response {
     let settings = session.settings();
-    if session.eio == Eio::V4 && request.is_octet_stream() {
+    if session.protocol.engineio() == EngineIo::V4 && request.is_octet_stream() {
         session.close(CloseReason::ParseError);
         return Response::empty(400);
     }
@@ -156,37 +153,29 @@ async fn read_and_deliver(
         Err(ReadError::TooLarge) => return Response::empty(413),
         Err(_) => return Response::empty(400),
     };
-    let config = DecodeConfig::new().max_payload(limit);
-    let jsonp_text;
+    let protocol = session
+        .protocol
+        .with_config(DecodeConfig::new().max_payload(limit));
     let (bytes, binary) = if request.query.get("j").is_some() {
         // JSONP: a form with the payload in `d` (newlines escaped by the client).
         let form = Query::parse(&String::from_utf8_lossy(&body));
-        jsonp_text = form.get("d").map(jsonp_unescape).unwrap_or_default();
-        (jsonp_text.as_bytes(), false)
+        let text = form.get("d").map(jsonp_unescape).unwrap_or_default();
+        (Bytes::from(text), false)
     } else {
-        (&body[..], request.is_octet_stream())
+        (body, request.is_octet_stream())
     };
-    match session.eio {
-        Eio::V4 => deliver(session, engineio::decode_payload(bytes, &config)),
-        Eio::V3 => {
-            let format = if binary {
-                v3::PayloadFormat::Binary
-            } else {
-                v3::PayloadFormat::Text
-            };
-            deliver(session, v3::decode_payload(bytes, format, &config));
-        }
-    }
+    // An XHR2 binary body by its content type (Engine.IO 3; a v4 one was refused above).
+    deliver(
+        session,
+        protocol.decode_body(bytes, binary.then_some(BINARY_BODY)),
+    );
     ok(settings)
 }
 
-fn deliver<'a>(
-    session: &Arc<Session>,
-    packets: impl Iterator<Item = Result<engineio::Packet<'a>, DecodeError>>,
-) {
+fn deliver(session: &Arc<Session>, packets: impl Iterator<Item = Result<PacketBuf, DecodeError>>) {
     for packet in packets {
         match packet {
-            Ok(packet) => session.receive(packet, false),
+            Ok(packet) => session.receive(packet.as_packet(), false),
             Err(_) => {
                 if !session.settings().has(Mutant::MalformedEioKept) {
                     session.close(CloseReason::ParseError);
@@ -242,9 +231,12 @@ fn encode(session: &Session, packets: &[PacketBuf], jsonp: Option<&str>) -> Resp
     let has_binary = views
         .iter()
         .any(|p| matches!(p, engineio::Packet::Message(Message::Binary(_))));
+    // The mutant writes XHR2 binary bodies to `b64` clients too.
+    let b64 = session.b64 && !settings.has(Mutant::Xhr2ForB64Clients);
+    let xhr2 = session.protocol.engineio() == EngineIo::V3 && has_binary && !b64;
     let mut body = Vec::new();
-    let content_type = match session.eio {
-        Eio::V4 if has_binary && settings.has(Mutant::RawBinaryOnPolling) => {
+    let content_type = match session.protocol.engineio() {
+        EngineIo::V4 if has_binary && settings.has(Mutant::RawBinaryOnPolling) => {
             for (i, view) in views.iter().enumerate() {
                 if i > 0 {
                     body.push(0x1e);
@@ -256,34 +248,33 @@ fn encode(session: &Session, packets: &[PacketBuf], jsonp: Option<&str>) -> Resp
                     other => join_records(std::slice::from_ref(other), &mut body),
                 }
             }
-            TEXT
+            TEXT_BODY
         }
-        Eio::V4 => {
-            join_records(&views, &mut body);
-            TEXT
-        }
-        Eio::V3 if has_binary && (!session.b64 || settings.has(Mutant::Xhr2ForB64Clients)) => {
-            v3::encode_payload(&views, v3::PayloadFormat::Binary, &mut body);
-            BINARY
-        }
-        Eio::V3 if settings.has(Mutant::V3ByteLengths) => {
+        EngineIo::V3 if !xhr2 && settings.has(Mutant::V3ByteLengths) => {
             for view in &views {
                 let (_, bytes) = v3::V3(view).to_bytes(WireFormat::Text);
                 body.extend_from_slice(format!("{}:", bytes.len()).as_bytes());
                 body.extend_from_slice(&bytes);
             }
-            TEXT
+            TEXT_BODY
         }
-        Eio::V3 => {
-            v3::encode_payload(&views, v3::PayloadFormat::Text, &mut body);
-            TEXT
-        }
+        _ => match session.protocol.encode_body(&views, b64) {
+            Ok((content_type, bytes)) => {
+                body.extend_from_slice(&bytes);
+                content_type
+            }
+            // Engine.IO 4, a text that holds the record separator: written as is.
+            Err(_) => {
+                join_records(&views, &mut body);
+                TEXT_BODY
+            }
+        },
     };
     match jsonp {
-        Some(index) if content_type == TEXT && !settings.has(Mutant::JsonpIgnored) => {
+        Some(index) if content_type == TEXT_BODY && !settings.has(Mutant::JsonpIgnored) => {
             Response::new(
                 200,
-                TEXT,
+                TEXT_BODY,
                 jsonp_wrap(index, &String::from_utf8_lossy(&body)),
             )
         }

@@ -11,22 +11,13 @@ use super::settings::Settings;
 use super::{Mutant, lock};
 use bytes::Bytes;
 use sio_codec::{
-    Utf8Bytes,
+    EngineIo, Protocol, Utf8Bytes,
     engineio::{self, Message, PacketBuf},
 };
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, watch};
-
-/// The Engine.IO revision of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Eio {
-    /// `EIO=3`: client pings, `len:packet` payloads, `0x04`-prefixed binary frames.
-    V3,
-    /// `EIO=4`.
-    V4,
-}
 
 /// The transport that carries the session's packets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +114,7 @@ impl Endpoint {
     /// then calls [`Session::start`].
     pub(crate) fn open(
         self: &Arc<Self>,
-        eio: Eio,
+        eio: EngineIo,
         transport: Transport,
         query: Query,
     ) -> Arc<Session> {
@@ -131,7 +122,7 @@ impl Endpoint {
         let b64 = jsonp || query.get("b64").is_some_and(|v| !v.is_empty());
         let session = Arc::new(Session {
             sid: super::ids::new_id(),
-            eio,
+            protocol: Protocol::new(eio),
             query,
             b64,
             endpoint: Arc::clone(self),
@@ -168,7 +159,10 @@ impl Endpoint {
 /// One Engine.IO session.
 pub(crate) struct Session {
     pub(crate) sid: String,
-    pub(crate) eio: Eio,
+    /// The session's protocol: the `EIO` of its handshake, the Socket.IO revision that goes
+    /// with it, the reference's limits (each transport applies its own size limit with
+    /// [`Protocol::with_config`]).
+    pub(crate) protocol: Protocol,
     /// The query of the request that opened the session.
     pub(crate) query: Query,
     /// Binary goes out as base64 text (`b64=1`, or a JSONP session).
@@ -186,7 +180,7 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("sid", &self.sid)
-            .field("eio", &self.eio)
+            .field("protocol", &self.protocol)
             .finish_non_exhaustive()
     }
 }
@@ -304,12 +298,12 @@ impl Session {
             }
             // v3: the client pings and the server answers (without echoing the data, like
             // the reference); v4: a client ping on the main transport is a protocol error.
-            engineio::Packet::Ping(_) => match self.eio {
-                Eio::V3 => {
+            engineio::Packet::Ping(_) => match self.protocol.engineio() {
+                EngineIo::V3 => {
                     self.heartbeat.notify_one();
                     self.send([PacketBuf::from(&engineio::Packet::Pong(None))]);
                 }
-                Eio::V4 => self.close(CloseReason::ProtocolError),
+                EngineIo::V4 => self.close(CloseReason::ProtocolError),
             },
             engineio::Packet::Pong(_) => {
                 let awaited = {
@@ -318,7 +312,7 @@ impl Session {
                 };
                 if awaited {
                     self.heartbeat.notify_one();
-                } else if self.eio == Eio::V3 {
+                } else if self.protocol.engineio() == EngineIo::V3 {
                     self.close(CloseReason::ProtocolError);
                 }
             }
@@ -523,7 +517,8 @@ async fn heartbeat(session: Arc<Session>) {
     let settings = session.settings().clone();
     let closed = session.closed();
     tokio::pin!(closed);
-    let server_pings = session.eio == Eio::V4 || settings.has(Mutant::V3ServerPings);
+    let server_pings =
+        session.protocol.engineio() == EngineIo::V4 || settings.has(Mutant::V3ServerPings);
     // Bounded: every round sleeps at least `pingInterval` and the session ends eventually.
     loop {
         let silence = if server_pings {

@@ -9,7 +9,7 @@ use super::http::Query;
 use super::lock;
 use super::namespace::{self, After, GUARDED, Member, NAMES, Namespace};
 use super::packet::{Args, Outgoing};
-use super::session::{App, CloseReason, Eio, Incoming, Session};
+use super::session::{App, CloseReason, Incoming, Session};
 use super::settings::Settings;
 use serde_json::{Value, json};
 use sio_codec::{
@@ -74,24 +74,26 @@ impl SocketIo {
     }
 }
 
+/// Whether `session` speaks Socket.IO v4 (over Engine.IO 3): the server joins it to `/` by
+/// itself, credentials come as a query in the namespace, errors as a string.
+fn socketio_v4(session: &Session) -> bool {
+    session.protocol.socketio() == sio_codec::SocketIo::V4
+}
+
 impl App for SocketIo {
     fn on_open(&self, session: &Arc<Session>) {
         let settings = self.settings();
-        let config = match session.eio {
-            Eio::V3 => DecodeConfig::socketio_v4(),
-            Eio::V4 => DecodeConfig::new(),
-        }
-        .max_payload(settings.max_payload);
+        let config = DecodeConfig::new().max_payload(settings.max_payload);
         {
             let mut io = lock(&self.inner.io);
             let client = Client {
-                reassembler: Reassembler::new(config),
+                reassembler: session.protocol.with_config(config).reassembler(),
                 sockets: BTreeMap::new(),
                 connections: 0,
             };
             io.clients.insert(session.sid.clone(), client);
             // Socket.IO v4: the server joins the client to "/" by itself.
-            if session.eio == Eio::V3 && !settings.has(Mutant::V4NoAutoConnect) {
+            if socketio_v4(session) && !settings.has(Mutant::V4NoAutoConnect) {
                 io.connect(session, "/", json!({}), settings);
             }
         }
@@ -177,12 +179,12 @@ impl Io {
         let packet = assembled.packet().as_packet();
         let nsp = packet.namespace();
         // Protocol v4 carries credentials as a query in the namespace: `/custom?token=abc`.
-        let (name, query) =
-            if session.eio == Eio::V3 && !settings.has(Mutant::V4QueryKeptInNamespace) {
-                (nsp.path(), nsp.query())
-            } else {
-                (nsp.as_str(), None)
-            };
+        let (name, query) = if socketio_v4(session) && !settings.has(Mutant::V4QueryKeptInNamespace)
+        {
+            (nsp.path(), nsp.query())
+        } else {
+            (nsp.as_str(), None)
+        };
         let joined = self
             .clients
             .get(&session.sid)
@@ -193,12 +195,12 @@ impl Io {
             // A second CONNECT to a joined namespace closes the connection.
             (PacketType::Connect, Some(_)) => After::CloseSession,
             (PacketType::Connect, None) => {
-                let auth = match (session.eio, packet.data()) {
-                    (Eio::V3, _) => query.map_or_else(|| json!({}), |q| Query::parse(q).to_json()),
-                    (Eio::V4, Some(data)) => {
+                let auth = match (socketio_v4(session), packet.data()) {
+                    (true, _) => query.map_or_else(|| json!({}), |q| Query::parse(q).to_json()),
+                    (false, Some(data)) => {
                         serde_json::from_str(data.as_str()).unwrap_or_else(|_| json!({}))
                     }
-                    (Eio::V4, None) => json!({}),
+                    (false, None) => json!({}),
                 };
                 self.connect(session, name, auth, settings);
                 After::Nothing
@@ -270,7 +272,7 @@ impl Io {
     /// A CONNECT: refused for an unknown namespace or by the `/guarded` middleware,
     /// otherwise the reply, then the `auth` event.
     fn connect(&mut self, session: &Arc<Session>, name: &str, auth: Value, settings: &Settings) {
-        let v4 = session.eio == Eio::V3;
+        let v4 = socketio_v4(session);
         let allowed =
             auth.get("token") == Some(&json!("let-me-in")) || settings.has(Mutant::GuardedOpen);
         let refusal = match NAMES.iter().find(|n| **n == name) {

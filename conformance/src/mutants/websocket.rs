@@ -5,11 +5,11 @@
 use super::Mutant;
 use super::handshake::{self, Target};
 use super::http::{Request, Response};
-use super::session::{CloseReason, Eio, Endpoint, Session, Transport};
+use super::session::{CloseReason, Endpoint, Session, Transport};
 use futures_util::{SinkExt, StreamExt};
 use sio_codec::{
-    DecodeConfig, Encode, FrameKind, WireFormat,
-    engineio::{self, PacketBuf, v3},
+    DecodeConfig, Encode, EngineIo, FrameKind, WireFormat,
+    engineio::{self, PacketBuf},
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -208,19 +208,15 @@ fn decode(
     session: &Session,
     message: Option<Result<Message, WsError>>,
 ) -> Result<Option<PacketBuf>, Bad> {
-    let config = DecodeConfig::new().max_payload(session.settings().incoming_limit(true));
+    // The size limit is the WebSocket's too: larger frames never get here.
+    let protocol = session
+        .protocol
+        .with_config(DecodeConfig::new().max_payload(session.settings().incoming_limit(true)));
     let packet = match message {
         Some(Ok(Message::Text(text))) => {
-            let text = sio_codec::Utf8Bytes::from(text.as_str());
-            match session.eio {
-                Eio::V4 => PacketBuf::decode_text_with(&text, &config),
-                Eio::V3 => v3::decode_text(&text, &config).map(|p| PacketBuf::from(&p)),
-            }
+            protocol.decode_text_frame(&sio_codec::Utf8Bytes::from(text.as_str()))
         }
-        Some(Ok(Message::Binary(bytes))) => match session.eio {
-            Eio::V4 => Ok(PacketBuf::from_binary_frame(bytes)),
-            Eio::V3 => v3::decode_binary_frame(&bytes, &config).map(|p| PacketBuf::from(&p)),
-        },
+        Some(Ok(Message::Binary(bytes))) => protocol.decode_binary_frame(bytes),
         Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => return Ok(None),
         Some(Ok(Message::Close(_)) | Err(_)) | None => return Err(Bad::Gone),
     };
@@ -232,7 +228,8 @@ fn decode(
 fn frame(session: &Session, packet: &PacketBuf) -> Message {
     let settings = session.settings();
     let format = if session.b64
-        || (session.eio == Eio::V4 && settings.has(Mutant::BinaryAsTextOnWebsocket))
+        || (session.protocol.engineio() == EngineIo::V4
+            && settings.has(Mutant::BinaryAsTextOnWebsocket))
         || (session.is_socket_io() && settings.has(Mutant::AttachmentsAsTextOnWebsocket))
     {
         WireFormat::Text
@@ -240,9 +237,15 @@ fn frame(session: &Session, packet: &PacketBuf) -> Message {
         WireFormat::Frames
     };
     let view = packet.as_packet();
-    let (kind, bytes) = match session.eio {
-        Eio::V3 if !settings.has(Mutant::V3NoBinaryTypeByte) => v3::V3(&view).to_bytes(format),
-        _ => view.to_bytes(format),
+    let (kind, bytes) = if session.protocol.engineio() == EngineIo::V3
+        && settings.has(Mutant::V3NoBinaryTypeByte)
+    {
+        // Binary frames as Engine.IO 4 writes them.
+        view.to_bytes(format)
+    } else {
+        session
+            .protocol
+            .encode_frame(&view, format == WireFormat::Text)
     };
     match kind {
         FrameKind::Binary => Message::Binary(bytes),
