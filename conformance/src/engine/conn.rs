@@ -512,7 +512,7 @@ impl Conn {
     pub fn preload(&mut self, items: Vec<Item>) {
         let hide = self.hide_upper_layer;
         for item in items {
-            if !(hide && is_upper_layer(&item)) {
+            if !(hide && is_upper_layer(self.protocol, &item)) {
                 self.queue_bytes += item.weight();
                 self.queue.push_back(item);
             }
@@ -521,7 +521,7 @@ impl Conn {
 
     /// Whether `item` is Socket.IO traffic that an Engine.IO-level case leaves out.
     fn upper_layer(&self, item: &Item) -> bool {
-        self.hide_upper_layer && is_upper_layer(item)
+        self.hide_upper_layer && is_upper_layer(self.protocol, item)
     }
 
     /// Puts an item back at the front of the queue (a step looked at it but did not own it).
@@ -568,10 +568,12 @@ async fn send_frame(
 /// Whether `item` is an Engine.IO text message carrying a Socket.IO packet (`40`,
 /// `42["auth",{}]`): what a Socket.IO server and its application send on their own, such as
 /// the automatic connection of an Engine.IO v3 session to the main namespace.
-fn is_upper_layer(item: &Item) -> bool {
+fn is_upper_layer(protocol: Protocol, item: &Item) -> bool {
     match item {
         Item::Packet { packet, .. } => match packet.as_packet() {
-            engineio::Packet::Message(engineio::Message::Text(text)) => is_socketio_packet(text),
+            engineio::Packet::Message(engineio::Message::Text(text)) => {
+                is_socketio_packet(protocol, text)
+            }
             _ => false,
         },
         _ => false,
@@ -581,8 +583,11 @@ fn is_upper_layer(item: &Item) -> bool {
 /// Whether `text` (the data of an Engine.IO message) is a valid Socket.IO packet. (The
 /// Engine.IO cases' own messages, `hello`, `test1`, …, are not; nor is an empty message,
 /// which the reference parser would read as a CONNECT.)
-pub(crate) fn is_socketio_packet(text: &str) -> bool {
-    !text.is_empty() && sio_codec::socketio::Packet::decode_text(text).is_ok()
+/// By the Socket.IO rules of `protocol`: v4 packets that v5 refuses (an ERROR with an array,
+/// an event named `connect`) are Socket.IO traffic of a v4 server too.
+pub(crate) fn is_socketio_packet(protocol: Protocol, text: &str) -> bool {
+    let config = protocol.config();
+    !text.is_empty() && sio_codec::socketio::Packet::decode_text_with(text, &config).is_ok()
 }
 
 /// The decoder settings for what servers send: no size limit (the runner is not the one
@@ -797,11 +802,20 @@ mod tests {
 
     #[test]
     fn socketio_packets_are_told_from_engineio_test_messages() {
+        let (v4, v3) = (protocol_of("/?EIO=4"), protocol_of("/?EIO=3"));
         for text in ["0", "0{\"sid\":\"x\"}", "2[\"auth\",{}]", "0/custom,", "1"] {
-            assert!(is_socketio_packet(text), "{text}");
+            assert!(is_socketio_packet(v4, text), "{text}");
+            assert!(is_socketio_packet(v3, text), "{text}");
         }
         for text in ["hello", "test1", "a\nb", "probe", ""] {
-            assert!(!is_socketio_packet(text), "{text:?}");
+            assert!(!is_socketio_packet(v4, text), "{text:?}");
+            assert!(!is_socketio_packet(v3, text), "{text:?}");
+        }
+        // Socket.IO v4 (Engine.IO 3) allows what v5 refuses: an ERROR with an array, an event
+        // named like a v5 reserved event.
+        for text in ["4[\"denied\"]", "2[\"connect\"]"] {
+            assert!(is_socketio_packet(v3, text), "{text}");
+            assert!(!is_socketio_packet(v4, text), "{text}");
         }
     }
 }

@@ -486,7 +486,7 @@ impl CaseState<'_> {
                 ));
             }
             let body = actual::payload_value(&response.body, &framing, is_binary(&response));
-            match self.without_upper_layer(body) {
+            match self.without_upper_layer(body, framing.protocol) {
                 Value::Array(items) => packets.extend(items.into_iter().filter(|packet| {
                     heartbeat_expected || !matches!(packet["type"].as_str(), Some("ping" | "noop"))
                 })),
@@ -549,9 +549,9 @@ impl CaseState<'_> {
 
     /// In an Engine.IO-level case, a decoded polling body without the Socket.IO packets (see
     /// [`Layer::Engineio`]).
-    fn without_upper_layer(&self, packets: Value) -> Value {
+    fn without_upper_layer(&self, packets: Value, protocol: Protocol) -> Value {
         if self.instance.layer == Layer::Engineio {
-            strip_upper_layer(packets)
+            strip_upper_layer(packets, protocol)
         } else {
             packets
         }
@@ -583,7 +583,7 @@ impl CaseState<'_> {
                 let packets = gathered.unwrap_or_else(|| {
                     actual::payload_value(&response.body, framing, is_binary(response))
                 });
-                self.without_upper_layer(packets)
+                self.without_upper_layer(packets, framing.protocol)
             }
         });
         let mut parts: Vec<(&str, &Pattern, &Value)> = Vec::new();
@@ -1148,15 +1148,16 @@ async fn poll(
         let framing = Framing::of(&req.path_and_query);
         let body = actual::payload_value(&response.body, &framing, is_binary(&response));
         let upper_only = matches!(&body, Value::Array(items) if !items.is_empty())
-            && strip_upper_layer(body) == Value::Array(Vec::new());
+            && strip_upper_layer(body, framing.protocol) == Value::Array(Vec::new());
         if !upper_only {
             return Ok(response);
         }
     }
 }
 
-/// A decoded polling body without the messages that carry Socket.IO packets.
-fn strip_upper_layer(packets: Value) -> Value {
+/// A decoded polling body without the messages that carry Socket.IO packets (of the
+/// request's revision).
+fn strip_upper_layer(packets: Value, protocol: Protocol) -> Value {
     match packets {
         Value::Array(items) => Value::Array(
             items
@@ -1165,7 +1166,7 @@ fn strip_upper_layer(packets: Value) -> Value {
                     !(packet["type"] == "message"
                         && packet["data"]
                             .as_str()
-                            .is_some_and(super::conn::is_socketio_packet))
+                            .is_some_and(|text| super::conn::is_socketio_packet(protocol, text)))
                 })
                 .collect(),
         ),
