@@ -1,48 +1,22 @@
-//! Mutant servers and the kill matrix.
+//! `conformance mutants`: the built-in contract server with one deliberate defect, and the
+//! kill matrix.
 //!
-//! `conformance mutants serve --mutant NAME` runs a small built-in Engine.IO / Socket.IO server
-//! (tokio + this repository's codec) that implements the contract of docs/contract.md and
+//! `conformance mutants serve --mutant NAME` runs the server of the `sio-mutants` crate
+//! (tokio + this repository's codec), which implements the contract of docs/contract.md and
 //! behaves like the reference server, except for one deliberate defect ([`Mutant`]).
 //! `--mutant none` is the clean server, which passes every case. `conformance mutants matrix`
 //! runs every suite against every mutant and writes which cases kill which mutant (FAIL at
 //! default strictness) and which only see it with `--strict` (NON-STRICT): a `must` mutant
-//! that no case FAILs, or a `should` mutant that no case sees, is a hole in the suites.
-//!
-//! Where the clean server departs from the reference on purpose (each time so that a
-//! conformance case passes strictly): a close packet over WebSocket closes the session (the
-//! reference ignores it), a missing or unknown `EIO` is refused even though Engine.IO v3 is
-//! served (the reference serves it as v3), and Socket.IO v4 ERROR payloads are strings (the
-//! reference sends v4 clients an object for an unknown namespace). It also does not refuse a
-//! second POST while one is in flight (the reference closes the session).
-//!
-//! The pieces, named after what they implement: [`server`] (TCP, routing), `http` (one
-//! request, one response), `handshake` (request checks, open packet), `session` (Engine.IO
-//! session state and heartbeat), `polling` and `websocket` (the transports), `echo`
-//! (`/engine.io/`), `socketio` (`/socket.io/`), `namespace` (namespaces, rooms and the
-//! contract's handlers), `packet` (encoding what the server sends), [`matrix`].
+//! that no case FAILs, or a `should` mutant that no case sees, is a hole in the suites
+//! ([`matrix`]).
 
-mod echo;
-mod handshake;
-mod http;
-mod ids;
 pub mod matrix;
-mod mutant;
-mod namespace;
-mod packet;
-mod polling;
-pub mod server;
-mod session;
-mod settings;
-mod socketio;
-mod websocket;
 
-pub use mutant::{Mutant, Severity};
-pub use settings::Settings;
+pub use sio_mutants::{Mutant, Settings, Severity, server};
 
 use crate::cli::exit;
 use clap::{Args, Subcommand};
 use std::future::Future;
-use std::sync::{Mutex, MutexGuard};
 
 /// Options of `mutants`.
 #[derive(Debug, Args)]
@@ -179,12 +153,4 @@ fn stop_signal() -> impl Future<Output = ()> {
     async {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-/// Locks a mutex, also when another thread panicked while holding it (the state stays
-/// usable: every critical section leaves it consistent).
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -5,7 +5,7 @@
 //! back. The module needs the `std` feature (for `Instant`).
 //!
 //! The observable behaviour is that of the reference server (engine.io 6.x), as the
-//! repository's built-in mutant server reproduces it (`conformance/src/mutants/`); where the
+//! repository's built-in mutant server reproduces it (`mutants/`, crate `sio-mutants`); where the
 //! spec is silent the reference's choice is marked **(reference)** below.
 //!
 //! # Driving a session

@@ -117,7 +117,7 @@ pub(crate) fn open_packet(session: &Session, polling: bool) -> PacketBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mutants::{Settings, echo::Echo};
+    use crate::{Settings, echo::Echo};
 
     fn check_with(settings: Settings, head: &str) -> Result<Target, Refusal> {
         let endpoint = Endpoint::new(Arc::new(settings), Arc::new(Echo), false);
