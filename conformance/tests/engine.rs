@@ -1,11 +1,13 @@
-//! The engine against an in-process fake Engine.IO v4 server (WebSocket transport), with and
-//! without deliberate defects: matcher, timing and queue logic tested without Node, and
-//! proof that cases fail when the server breaks the behaviour they check. At the end, fake
-//! Engine.IO v3 servers (WebSocket echo, a fixed polling body) for the v3 framing rules.
+//! The engine against the built-in contract server (`sio-mutants`), with and without
+//! deliberate defects: matcher, timing and queue logic tested without Node, and proof that
+//! cases fail when the server breaks the behaviour they check. At the end, fake Engine.IO v3
+//! servers (WebSocket echo, a fixed polling body, scripted polling bodies) that send byte
+//! sequences no real server does, for the runner's v3 framing and gathering rules.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use sio_conformance::engine::{RunSettings, Verdict, run_case};
+use sio_conformance::mutants::{Mutant, Settings, server, server::RunningServer};
 use sio_conformance::run_command::load_options;
 use sio_conformance::scenario::parse_suite;
 use sio_conformance::transport::target::Target;
@@ -13,110 +15,12 @@ use std::{path::Path, time::Duration};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
-/// How the fake server misbehaves.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Defect {
-    None,
-    /// Echoes `message` packets with an extra character.
-    WrongEcho,
-    /// Never sends pings.
-    NeverPings,
-    /// Keeps the connection open after an invalid packet.
-    IgnoresInvalidPackets,
-    /// Sends each echo twice.
-    DoubleEcho,
-    /// Echoes binary messages as `b<base64>` text frames (only allowed with `b64=1`).
-    Base64Binary,
-    /// No defect, and a real server's heartbeat: a ping not answered within
-    /// `PING_TIMEOUT_MS` closes the session (the other modes never time a session out).
-    StrictPingTimeout,
-}
-
-const PING_INTERVAL_MS: u64 = 200;
-const PING_TIMEOUT_MS: u64 = 200;
-
-/// A WebSocket-only Engine.IO v4 echo server; returns its port.
-async fn fake_server(defect: Defect) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(serve(stream, defect));
-        }
-    });
-    port
-}
-
-async fn serve(stream: tokio::net::TcpStream, defect: Defect) {
-    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
-        return;
-    };
-    let (mut tx, mut rx) = ws.split();
-    let open = format!(
-        r#"0{{"sid":"fakesid","upgrades":[],"pingInterval":{PING_INTERVAL_MS},"pingTimeout":{PING_TIMEOUT_MS},"maxPayload":1000000}}"#
-    );
-    if tx.send(Message::text(open)).await.is_err() {
-        return;
-    }
-    let mut ping = tokio::time::interval(Duration::from_millis(PING_INTERVAL_MS));
-    ping.tick().await;
-    // When the oldest unanswered ping times out.
-    let mut pong_due: Option<tokio::time::Instant> = None;
-    loop {
-        let ping_timeout = async {
-            match pong_due {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            () = ping_timeout, if defect == Defect::StrictPingTimeout => {
-                let _ = tx.send(Message::Close(None)).await;
-                return;
-            }
-            _ = ping.tick(), if defect != Defect::NeverPings => {
-                // Like engine.io: no new ping while one is unanswered.
-                if defect == Defect::StrictPingTimeout && pong_due.is_some() { continue; }
-                if tx.send(Message::text("2")).await.is_err() { return; }
-                pong_due.get_or_insert_with(|| {
-                    tokio::time::Instant::now() + Duration::from_millis(PING_TIMEOUT_MS)
-                });
-            }
-            frame = rx.next() => {
-                let Some(Ok(frame)) = frame else { return };
-                let reply = match frame {
-                    Message::Text(t) if t.starts_with('4') => {
-                        let echo = if defect == Defect::WrongEcho { format!("{t}!") } else { t.to_string() };
-                        Some(Message::text(echo))
-                    }
-                    Message::Text(t) if t.as_str() == "3" => {
-                        pong_due = None;
-                        None
-                    }
-                    Message::Binary(b) if defect == Defect::Base64Binary => {
-                        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-                        // Only the bytes used by the suite need a base64 form here.
-                        assert_eq!(hex, "01020304");
-                        Some(Message::text("bAQIDBA=="))
-                    }
-                    Message::Binary(b) => Some(Message::binary(b)),
-                    Message::Close(_) => return,
-                    Message::Text(_) if defect == Defect::IgnoresInvalidPackets => None,
-                    Message::Text(_) => {
-                        let _ = tx.send(Message::Close(None)).await;
-                        return;
-                    }
-                    _ => None,
-                };
-                if let Some(reply) = reply {
-                    if defect == Defect::DoubleEcho {
-                        let _ = tx.send(reply.clone()).await;
-                    }
-                    if tx.send(reply).await.is_err() { return; }
-                }
-            }
-        }
-    }
+/// The built-in contract server (`sio-mutants`, the one the kill matrix runs) with one
+/// deliberate defect, on a free port; it serves until the value is dropped.
+async fn contract_server(mutant: Mutant) -> RunningServer {
+    server::start("127.0.0.1:0", Settings::with_mutant(mutant))
+        .await
+        .expect("the contract server listens")
 }
 
 const SUITE: &str = r##"
@@ -175,6 +79,31 @@ cases:
       - send: {conn: c, raw: {text: abc}}
       - expect: {conn: c, closed: true}
         within: "1s"
+  - id: sio-echo
+    title: echoes a Socket.IO event once
+    spec: {anchor: "#message", quote: "message"}
+    path: /socket.io/
+    steps:
+      - open: {conn: c, query: "EIO=4"}
+        expect: {eio: {type: open, data: {$any: true}}}
+      - send: {conn: c, raw: {text: "40"}}
+      - expect: {conn: c, sio: {type: CONNECT, data: {$any: true}}}
+      - expect: {conn: c, sio: {type: EVENT, data: [auth, {}]}}
+      - send: {conn: c, raw: {text: '42["message","hello"]'}}
+      - expect: {conn: c, sio: {type: EVENT, data: [message-back, hello]}}
+      - expect_none: {conn: c, for: "${slack}"}
+  - id: sio-ack
+    title: acknowledges with the event's arguments
+    spec: {anchor: "#message", quote: "message"}
+    path: /socket.io/
+    steps:
+      - open: {conn: c, query: "EIO=4"}
+        expect: {eio: {type: open, data: {$any: true}}}
+      - send: {conn: c, raw: {text: "40"}}
+      - expect: {conn: c, sio: {type: CONNECT, data: {$any: true}}}
+      - expect: {conn: c, sio: {type: EVENT, data: [auth, {}]}}
+      - send: {conn: c, raw: {text: '421["message-with-ack","hello"]'}}
+      - expect: {conn: c, sio: {type: ACK, id: 1, data: [hello]}}
 "##;
 
 fn settings(port: u16) -> RunSettings {
@@ -188,9 +117,10 @@ fn settings(port: u16) -> RunSettings {
     }
 }
 
-async fn verdicts(defect: Defect) -> Vec<(String, Verdict, String)> {
+async fn verdicts(mutant: Mutant) -> Vec<(String, Verdict, String)> {
     let suite = parse_suite(SUITE, Path::new("fake.yaml"), &load_options()).unwrap();
-    let port = fake_server(defect).await;
+    let server = contract_server(mutant).await;
+    let port = server.addr().port();
     let mut out = Vec::new();
     for instance in &suite.instances {
         let result = run_case(instance, &settings(port)).await;
@@ -215,24 +145,28 @@ fn verdict_of(results: &[(String, Verdict, String)], id: &str) -> Verdict {
 
 #[tokio::test]
 async fn a_conforming_server_passes_every_case() {
-    let results = verdicts(Defect::None).await;
+    let results = verdicts(Mutant::None).await;
     for (id, verdict, why) in &results {
         assert_eq!(*verdict, Verdict::Pass, "{id}: {why}");
     }
 }
 
 #[tokio::test]
-async fn a_wrong_echo_fails_the_echo_case_with_expected_and_actual() {
-    let results = verdicts(Defect::WrongEcho).await;
-    assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Fail);
-    let why = &results.iter().find(|(i, ..)| i == "fake/echo").unwrap().2;
-    assert!(why.contains("hello!"), "{why}");
+async fn a_wrong_ack_fails_the_ack_case_with_expected_and_actual() {
+    let results = verdicts(Mutant::AckWithEventName).await;
+    assert_eq!(verdict_of(&results, "fake/sio-ack"), Verdict::Fail);
+    let why = &results
+        .iter()
+        .find(|(i, ..)| i == "fake/sio-ack")
+        .unwrap()
+        .2;
+    assert!(why.contains("message-with-ack"), "{why}");
     assert_eq!(verdict_of(&results, "fake/heartbeat"), Verdict::Pass);
 }
 
 #[tokio::test]
 async fn a_server_that_never_pings_fails_the_heartbeat_case() {
-    let results = verdicts(Defect::NeverPings).await;
+    let results = verdicts(Mutant::NeverPing).await;
     assert_eq!(verdict_of(&results, "fake/heartbeat"), Verdict::Fail);
     assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Pass);
 }
@@ -241,14 +175,14 @@ async fn a_server_that_never_pings_fails_the_heartbeat_case() {
 /// ignores the invalid packet keeps the connection open and the case fails.
 #[tokio::test]
 async fn ignoring_invalid_packets_is_caught_even_with_a_heartbeat() {
-    let results = verdicts(Defect::IgnoresInvalidPackets).await;
+    let results = verdicts(Mutant::MalformedEioKept).await;
     assert_eq!(verdict_of(&results, "fake/invalid-closes"), Verdict::Fail);
 }
 
 /// A raw binary expectation is not met by the same bytes in a base64 text frame.
 #[tokio::test]
 async fn base64_text_is_not_a_binary_frame() {
-    let results = verdicts(Defect::Base64Binary).await;
+    let results = verdicts(Mutant::BinaryAsTextOnWebsocket).await;
     assert_eq!(verdict_of(&results, "fake/raw-binary"), Verdict::Fail);
     // The packet-level expectation (`eio: message` with `$bin`) accepts both encodings.
     assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Pass);
@@ -257,8 +191,9 @@ async fn base64_text_is_not_a_binary_frame() {
 /// No frame is lost and none is skipped: an extra echo is noticed by `expect_none`.
 #[tokio::test]
 async fn an_extra_frame_is_noticed() {
-    let results = verdicts(Defect::DoubleEcho).await;
-    assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Fail);
+    let results = verdicts(Mutant::EchoTwice).await;
+    assert_eq!(verdict_of(&results, "fake/sio-echo"), Verdict::Fail);
+    assert_eq!(verdict_of(&results, "fake/echo"), Verdict::Pass);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,7 +224,7 @@ cases:
       - send: {conn: a, eio: {type: message, data: a too}}
       - expect: {conn: a, eio: {type: message, data: a too}}
   - id: unanswered-ping-closes
-    title: the strict fake server closes a session whose ping is not answered
+    title: the contract server closes a session whose ping is not answered
     spec: {anchor: "#heartbeat", quote: "ping"}
     heartbeat: manual
     steps:
@@ -303,7 +238,8 @@ cases:
 #[tokio::test]
 async fn idle_connections_keep_their_heartbeat() {
     let suite = parse_suite(TWO_CONNECTIONS, Path::new("two.yaml"), &load_options()).unwrap();
-    let port = fake_server(Defect::StrictPingTimeout).await;
+    let server = contract_server(Mutant::None).await;
+    let port = server.addr().port();
     for instance in &suite.instances {
         let result = run_case(instance, &settings(port)).await;
         assert_eq!(
@@ -563,8 +499,8 @@ async fn socketio_packets_follow_the_connection_revision() {
     assert_eq!(recorded[0]["sio"]["data"], serde_json::json!(["denied"]));
     assert_eq!(recorded[1]["sio"]["data"], serde_json::json!(["connect"]));
 
-    let port = fake_server(Defect::None).await;
-    let (results, recorded) = sio_rules(4, port).await;
+    let server = contract_server(Mutant::None).await;
+    let (results, recorded) = sio_rules(4, server.addr().port()).await;
     for id in ["siorules/error-array", "siorules/reserved-name"] {
         assert_eq!(verdict_of(&results, id), Verdict::Fail, "{results:?}");
         let why = &results.iter().find(|(i, ..)| i == id).unwrap().2;
