@@ -274,6 +274,36 @@ fn releases_the_parked_get_when_something_is_queued() {
 }
 
 #[test]
+fn a_held_batch_goes_out_together() {
+    let now = Instant::now();
+    let (mut session, _) = polling("4", "", now);
+    let q = "EIO=4&transport=polling&sid=x";
+    assert_eq!(session.handle_get(&get(q)), GetOutcome::Parked);
+    session.hold();
+    session.send_text("a");
+    session.send_text("b");
+    assert_eq!(session.poll_get_response(), None, "held");
+    session.release();
+    assert_eq!(session.poll_get_response(), Some(text("4a\x1e4b")));
+
+    // Over WebSocket: no frame until the release.
+    let (mut ws, _) = websocket("4", now);
+    ws.hold();
+    ws.send_text("a");
+    assert_eq!(frames(&mut ws), []);
+    ws.release();
+    assert_eq!(frames(&mut ws), [text_frame("4a")]);
+
+    // Closing releases what is held: the parked GET gets it, then the close.
+    let (mut session, _) = polling("4", "", now);
+    assert_eq!(session.handle_get(&get(q)), GetOutcome::Parked);
+    session.hold();
+    session.send_text("a");
+    session.close();
+    assert_eq!(session.poll_get_response(), Some(text("4a\x1e1")));
+}
+
+#[test]
 fn refuses_a_second_get_and_closes() {
     let now = Instant::now();
     let (mut session, _) = polling("4", "", now);

@@ -209,14 +209,17 @@ impl State {
     }
 }
 
-/// The Socket.IO connection's messages go into the session's outbox.
+/// The Socket.IO connection's messages go into the session's outbox, together: a packet
+/// and its attachments, a CONNECT reply and the event after it, answer one GET.
 fn flush(eio: &mut Session, sio: &mut Connection) {
+    eio.hold();
     while let Some(frame) = sio.poll_message() {
         match frame {
             OutFrame::Text(text) => eio.send_text(text),
             OutFrame::Binary(data) => eio.send_binary(data),
         }
     }
+    eio.release();
 }
 
 /// The two endpoints of the server.

@@ -2,6 +2,7 @@
 //! request per connection (`Connection: close`), which is what the runner sends.
 
 use bytes::Bytes;
+use sio_codec::engineio::server as session;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -42,6 +43,21 @@ impl Request {
     pub(crate) fn is_octet_stream(&self) -> bool {
         self.header("content-type")
             .is_some_and(|v| v.to_ascii_lowercase().contains("octet-stream"))
+    }
+
+    /// What the Engine.IO session reads of the request (the query's values decoded, the
+    /// last of a repeated name).
+    pub(crate) fn session_request(&self) -> session::Request<'_> {
+        let query = &self.query;
+        let mut request = session::Request::from_query(&self.method, "");
+        request.websocket = self.is_websocket_upgrade();
+        request.eio = query.get("EIO");
+        request.transport = query.get("transport");
+        request.sid = query.get("sid");
+        request.b64 = query.get("b64");
+        request.jsonp = query.get("j");
+        request.content_type = self.header("content-type");
+        request
     }
 }
 
@@ -259,6 +275,14 @@ impl Response {
         }
     }
 
+    /// The Engine.IO session's answer.
+    pub(crate) fn from_session(response: session::Response) -> Self {
+        match response.content_type {
+            Some(content_type) => Self::new(response.status, content_type, response.body),
+            None => Self::empty(response.status),
+        }
+    }
+
     /// A response without a body.
     pub(crate) fn empty(status: u16) -> Self {
         Self {
@@ -267,12 +291,6 @@ impl Response {
             body: Bytes::new(),
             cors: true,
         }
-    }
-
-    /// The reference's Engine.IO error: `{"code":N,"message":"…"}` as JSON.
-    pub(crate) fn engine_error(status: u16, code: u8, message: &str) -> Self {
-        let body = serde_json::json!({"code": code, "message": message}).to_string();
-        Self::new(status, "application/json", body)
     }
 
     /// Adds a header.
@@ -365,9 +383,10 @@ mod tests {
 
     #[test]
     fn responses_carry_length_cors_and_close() {
-        let text =
-            String::from_utf8(Response::engine_error(400, 1, "Session ID unknown").to_bytes())
-                .unwrap();
+        let text = String::from_utf8(
+            Response::from_session(session::Refusal::UnknownSid.polling_response()).to_bytes(),
+        )
+        .unwrap();
         assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"));
         assert!(text.contains("Content-Type: application/json\r\n"));
         assert!(text.contains("Access-Control-Allow-Origin: *\r\n"));

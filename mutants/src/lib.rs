@@ -1,34 +1,40 @@
 #![doc = include_str!("../README.md")]
 //!
+//! ## How it is built
+//!
+//! On the codec's sans-IO sessions, like any server built with `sio-codec`: the Engine.IO
+//! `Session` does the handshake, polling, upgrade, heartbeat and close, the Socket.IO
+//! `Connection` the namespaces, acks and binary packets. A defect is a switch around them
+//! (`tamper`): on what goes in (a request read more loosely, a frame dropped), on their
+//! settings (timers and limits other than the announced ones), or on what comes out (an open
+//! packet, a polling body, a WebSocket frame or a Socket.IO packet rewritten); the
+//! application's defects (rooms, broadcasts, acks, ids) are in the contract's handlers.
+//! With no mutant, what the server sends is the sessions' output, byte for byte.
+//!
 //! ## Where the clean server departs from the reference
 //!
-//! On purpose, each time so that a conformance case passes strictly: a close packet over
-//! WebSocket closes the session (the reference ignores it), a missing or unknown `EIO` is
-//! refused even though Engine.IO v3 is served (the reference serves it as v3), and Socket.IO
-//! v4 ERROR payloads are strings (the reference sends v4 clients an object for an unknown
-//! namespace). It also does not refuse a second POST while one is in flight (the reference
-//! closes the session).
+//! Where the sessions do (see their module docs), each time so that a conformance case
+//! passes strictly: a close packet over WebSocket closes the session (the reference ignores
+//! it), a missing or unknown `EIO` is refused even though Engine.IO v3 is served (the
+//! reference serves it as v3), and Socket.IO v4 ERROR payloads are strings (the reference
+//! sends v4 clients an object for an unknown namespace).
 //!
 //! ## The pieces
 //!
 //! Named after what they implement: [`server`] (TCP, routing), `http` (one request, one
-//! response), `handshake` (request checks, open packet), `session` (Engine.IO session state
-//! and heartbeat), `polling` and `websocket` (the transports), `echo` (`/engine.io/`),
-//! `socketio` (`/socket.io/`), `namespace` (namespaces, rooms and the contract's handlers),
-//! `packet` (encoding what the server sends).
+//! response), `endpoint` (the clients of a path on their sessions, the timers), `polling`
+//! and `websocket` (the transports), `contract` (the application of `/socket.io/`),
+//! `tamper` (the wire-level defects).
 
-mod echo;
-mod handshake;
+mod contract;
+mod endpoint;
 mod http;
 mod ids;
 mod mutant;
-mod namespace;
-mod packet;
 mod polling;
 pub mod server;
-mod session;
 mod settings;
-mod socketio;
+mod tamper;
 mod websocket;
 
 pub use mutant::{Mutant, Severity};

@@ -1,18 +1,18 @@
-//! HTTP long-polling: the handshake GET, the pending GET that carries the server's packets,
-//! the POST that carries the client's, in the v4 (`\x1e`), v3 (`len:packet`, XHR2 binary) and
-//! JSONP (`j=`) framings.
+//! HTTP long-polling: requests into the Engine.IO session (`classify`, `route`,
+//! `handle_get`, `handle_post`), its answers out, with the polling defects of the mutant
+//! around it (see [`crate::tamper`] for those that rewrite bytes).
 
-use super::Mutant;
-use super::handshake::{self, Refusal, Target};
-use super::http::{self, Query, ReadError, Request, Response};
-use super::session::{CloseReason, Endpoint, PollRefusal, PollResult, Session, Transport};
-use super::settings::Settings;
+use crate::endpoint::{Client, Endpoint};
+use crate::http::{self, ReadError, Request, Response};
+use crate::tamper::{self, Poll};
+use crate::{Mutant, Settings};
 use bytes::Bytes;
-use sio_codec::{
-    BINARY_BODY, DecodeConfig, DecodeError, Encode, EngineIo, TEXT_BODY, WireFormat,
-    engineio::{self, Message, PacketBuf, v3},
-};
+use sio_codec::engineio::server::{self as session, GetOutcome, Opening, Refusal, Route, Target};
+use sio_codec::engineio::{Packet, server::TEXT_BODY};
+use sio_codec::{EngineIo, Protocol};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
@@ -33,10 +33,11 @@ async fn respond(
     request: &Request,
     endpoint: &Arc<Endpoint>,
 ) -> Option<Response> {
+    let settings = &endpoint.settings;
     // CORS preflight (the contract enables CORS for any origin); without CORS, a preflight
     // is a handshake with a bad method, as in the reference without its `cors` option.
     // The requested headers are allowed (the `cors` middleware reflects them).
-    if request.method == "OPTIONS" && !endpoint.settings.has(Mutant::NoCors) {
+    if request.method == "OPTIONS" && !settings.has(Mutant::NoCors) {
         let mut response = Response::empty(204)
             .with_header(
                 "Access-Control-Allow-Methods",
@@ -48,59 +49,179 @@ async fn respond(
         }
         return Some(response);
     }
-    let jsonp = request.query.get("j");
-    let session = match handshake::check(request, endpoint) {
-        Ok(Target::New(eio)) => return Some(open(request, endpoint, eio)),
-        Ok(Target::Existing(session)) => session,
-        Err(Refusal::UnknownSid) if endpoint.settings.has(Mutant::UnknownSidOk) => {
-            return Some(match request.method.as_str() {
-                "POST" => ok(&endpoint.settings),
+    let mut req = request.session_request();
+    tamper::request(settings, &mut req);
+    let config = tamper::session_config(settings, EngineIo::V4);
+    let client = match session::classify(&config, &req) {
+        Ok(Target::Handshake { revision, .. }) => {
+            return Some(handshake(endpoint, request, &req, revision));
+        }
+        Ok(Target::Existing { sid }) => endpoint.lookup(sid),
+        Err(refusal) => return Some(refused(refusal)),
+    };
+    let Some(client) = client else {
+        if settings.has(Mutant::UnknownSidOk) {
+            return Some(match req.method {
+                "POST" => Response::from_session(ok()),
                 _ => Response::new(200, TEXT_BODY, "1"),
             });
         }
-        Err(refusal) => return Some(refusal.polling_response()),
+        return Some(refused(Refusal::UnknownSid));
     };
-    match request.method.as_str() {
-        "GET" => get(stream, &session, jsonp).await,
-        "POST" => Some(post(stream, request, &session).await),
-        _ => Some(Response::empty(500)),
+    let route = client.lock().eio.route(&req);
+    match route {
+        Ok(Route::Get) => get(stream, endpoint, &client, &req).await,
+        Ok(Route::Post) => Some(post(stream, request, endpoint, &client, &req).await),
+        Ok(Route::Unsupported) => Some(Response::from_session(Route::unsupported_response())),
+        // Not a WebSocket upgrade: the session never says so for a polling request.
+        Ok(Route::Websocket | Route::WebsocketRefused) => Some(refused(Refusal::BadRequest)),
+        Err(Refusal::BadRequest) if settings.has(Mutant::PollingAfterUpgrade) => {
+            Some(after_upgrade(&client, &req))
+        }
+        Err(refusal) => Some(refused(refusal)),
     }
+}
+
+fn refused(refusal: Refusal) -> Response {
+    Response::from_session(refusal.polling_response())
 }
 
 /// The handshake: a new session, answered with its open packet.
-fn open(request: &Request, endpoint: &Arc<Endpoint>, eio: EngineIo) -> Response {
-    let session = endpoint.open(eio, Transport::Polling, request.query.clone());
-    let open = [handshake::open_packet(&session, true)];
-    let response = encode(&session, &open, request.query.get("j"));
-    session.start();
-    response
+fn handshake(
+    endpoint: &Arc<Endpoint>,
+    request: &Request,
+    req: &session::Request<'_>,
+    revision: EngineIo,
+) -> Response {
+    match endpoint.open(req, &request.query, revision) {
+        Ok((client, Opening::Response(response))) => {
+            let b64 = client.lock().b64;
+            let poll = Poll {
+                revision,
+                b64,
+                jsonp: req.jsonp,
+            };
+            get_answer(&endpoint.settings, poll, response, 0)
+        }
+        // A polling handshake opens on polling.
+        Ok((_, Opening::Frame(_))) => Response::empty(500),
+        Err(refusal) => refused(refusal),
+    }
 }
 
-/// A GET waits until there is something to send.
+/// A GET's answer as the client gets it.
+fn get_answer(
+    settings: &Settings,
+    poll: Poll<'_>,
+    response: session::Response,
+    pings: usize,
+) -> Response {
+    let ok = response.status == 200;
+    let response = Response::from_session(tamper::get_response(settings, poll, response, pings));
+    if ok {
+        response.with_header("Cache-Control", "no-store")
+    } else {
+        response
+    }
+}
+
+/// `polling-after-upgrade`: polling requests of an upgraded session are still answered (a
+/// GET with a noop, a POST with `ok`, its packets dropped).
+fn after_upgrade(client: &Client, req: &session::Request<'_>) -> Response {
+    let state = client.lock();
+    if req.method != "GET" {
+        return Response::from_session(ok());
+    }
+    let protocol = Protocol::new(state.eio.revision());
+    match protocol.encode_body(&[Packet::Noop], state.b64) {
+        Ok((content_type, body)) => Response::new(200, content_type, body),
+        Err(_) => Response::empty(500),
+    }
+}
+
+/// A GET: answered now, or parked until the session has its answer. A client that goes
+/// away while parked aborts it.
 async fn get(
     stream: &mut TcpStream,
-    session: &Arc<Session>,
-    jsonp: Option<&str>,
+    endpoint: &Arc<Endpoint>,
+    client: &Arc<Client>,
+    req: &session::Request<'_>,
 ) -> Option<Response> {
-    match session.begin_poll() {
-        Ok(()) => {}
-        Err(PollRefusal::UnknownSid) => return Some(Refusal::UnknownSid.polling_response()),
-        Err(PollRefusal::TransportMismatch) => return Some(Refusal::BadRequest.polling_response()),
-        Err(PollRefusal::Duplicate) => return Some(Response::empty(400)),
-    }
-    tokio::select! {
-        result = session.wait_poll() => {
-            let packets = match result {
-                PollResult::Packets(packets) => packets,
-                PollResult::Noop => vec![PacketBuf::from(&engineio::Packet::Noop)],
+    let settings = &endpoint.settings;
+    let parked_here = AtomicBool::new(false);
+    let answer = async {
+        if settings.has(Mutant::ConcurrentGet) {
+            // Not refused: it waits until the other GET has its answer.
+            client
+                .wait_until(|state| (!state.get_parked || state.eio.is_closed()).then_some(()))
+                .await;
+        }
+        let outcome = {
+            let mut state = client.lock();
+            let outcome = if std::mem::take(&mut state.get_orphaned) {
+                GetOutcome::Parked
+            } else {
+                state.eio.handle_get(req)
             };
-            Some(encode(session, &packets, jsonp))
+            if outcome == GetOutcome::Parked {
+                state.get_parked = true;
+                parked_here.store(true, Ordering::Relaxed);
+            }
+            outcome
+        };
+        endpoint.pump(client);
+        let response = match outcome {
+            GetOutcome::Answered(response) => response,
+            GetOutcome::Parked => {
+                client
+                    .wait_until(|state| {
+                        if let Some(response) = state.eio.poll_get_response() {
+                            state.get_parked = false;
+                            parked_here.store(false, Ordering::Relaxed);
+                            return Some(response);
+                        }
+                        // `v3-server-pings`: a ping owed answers the GET; the session's
+                        // parked GET is handed to the next one.
+                        if state.owed_pings == 0 {
+                            return None;
+                        }
+                        state.get_orphaned = true;
+                        parked_here.store(false, Ordering::Relaxed);
+                        let poll = state.poll(req.jsonp);
+                        Some(tamper::pings_response(poll, state.take_pings()))
+                    })
+                    .await
+            }
+        };
+        let poll = client.lock().poll(req.jsonp);
+        if settings.has(Mutant::NoNoopOnUpgrade) && tamper::is_noop(poll, &response) {
+            // Released only once the upgrade is over, not by the probe.
+            client
+                .wait_until(|state| {
+                    (!state.eio.is_upgrading() || state.eio.is_closed()).then_some(())
+                })
+                .await;
+        }
+        response
+    };
+    tokio::select! {
+        response = answer => {
+            let mut state = client.lock();
+            let poll = state.poll(req.jsonp);
+            let pings = if response.status == 200 { state.take_pings() } else { 0 };
+            Some(get_answer(settings, poll, response, pings))
         }
         () = client_gone(stream) => {
-            // The reference treats an aborted GET as a transport error.
-            session.abandon_poll();
-            if !session.settings().has(Mutant::CancelledGetIgnored) {
-                session.close(CloseReason::TransportClosed);
+            if parked_here.load(Ordering::Relaxed) {
+                let mut state = client.lock();
+                if settings.has(Mutant::CancelledGetIgnored) {
+                    state.get_orphaned = true;
+                } else {
+                    state.get_parked = false;
+                    state.eio.handle_get_aborted();
+                }
+                drop(state);
+                endpoint.pump(client);
             }
             None
         }
@@ -120,210 +241,78 @@ async fn client_gone(stream: &mut TcpStream) {
     }
 }
 
-/// A POST delivers its packets in order; a packet that does not decode closes the session
-/// after the ones before it were delivered (answered `200 ok` all the same, like the
-/// reference).
-async fn post(stream: &mut TcpStream, request: &Request, session: &Arc<Session>) -> Response {
-    match session.begin_post() {
-        Ok(()) => {}
-        Err(PollRefusal::TransportMismatch) => return Refusal::BadRequest.polling_response(),
-        // A second POST while one is in flight (the session is closed now), as the reference.
-        Err(PollRefusal::Duplicate) => return Response::empty(400),
-        Err(PollRefusal::UnknownSid) => return Refusal::UnknownSid.polling_response(),
-    }
-    let response = read_and_deliver(stream, request, session).await;
-    session.end_post();
-    response
-}
-
-/// The body of an accepted POST: read, decoded, delivered.
-async fn read_and_deliver(
+/// A POST: its body read (at most the limit), then handed to the session.
+async fn post(
     stream: &mut TcpStream,
     request: &Request,
-    session: &Arc<Session>,
+    endpoint: &Arc<Endpoint>,
+    client: &Arc<Client>,
+    req: &session::Request<'_>,
 ) -> Response {
-    let settings = session.settings();
-    if session.protocol.engineio() == EngineIo::V4 && request.is_octet_stream() {
-        session.close(CloseReason::ParseError);
-        return Response::empty(400);
+    let settings = &endpoint.settings;
+    // `concurrent-post-accepted`: the session is not told that a body is being read, so a
+    // second POST meanwhile is not refused.
+    let tracked = !settings.has(Mutant::ConcurrentPostAccepted);
+    if tracked {
+        let begun = client.lock().eio.begin_post();
+        if let Err(response) = begun {
+            endpoint.pump(client);
+            return Response::from_session(response);
+        }
     }
-    let limit = settings.incoming_limit(false);
-    let body = match http::read_body(stream, request, limit).await {
-        Ok(body) => body,
-        Err(ReadError::TooLarge) => return Response::empty(413),
-        Err(_) => return Response::empty(400),
-    };
-    let protocol = session
-        .protocol
-        .with_config(DecodeConfig::new().max_payload(limit));
-    let (bytes, binary) = if request.query.get("j").is_some() {
-        // JSONP: a form with the payload in `d` (newlines escaped by the client).
-        let form = Query::parse(&String::from_utf8_lossy(&body));
-        let text = form.get("d").map(jsonp_unescape).unwrap_or_default();
-        (Bytes::from(text), false)
+    let revision = client.lock().eio.revision();
+    let body = if revision == EngineIo::V4 && request.is_octet_stream() {
+        // Refused by the session whatever the body: not read.
+        Bytes::new()
     } else {
-        (body, request.is_octet_stream())
+        match http::read_body(stream, request, settings.incoming_limit(false)).await {
+            Ok(body) => body,
+            Err(error) => {
+                if tracked {
+                    client.lock().eio.abort_post();
+                }
+                let status = if matches!(error, ReadError::TooLarge) {
+                    413
+                } else {
+                    400
+                };
+                return Response::empty(status);
+            }
+        }
     };
-    // An XHR2 binary body by its content type (Engine.IO 3; a v4 one was refused above).
-    deliver(
-        session,
-        protocol.decode_body(bytes, binary.then_some(BINARY_BODY)),
+    let kept = tamper::post_body_kept(
+        settings,
+        revision,
+        &body,
+        request.is_octet_stream(),
+        req.jsonp.is_some(),
     );
-    ok(settings)
-}
-
-fn deliver(session: &Arc<Session>, packets: impl Iterator<Item = Result<PacketBuf, DecodeError>>) {
-    for packet in packets {
-        match packet {
-            Ok(packet) => session.receive(packet.as_packet(), false),
-            Err(_) => {
-                if !session.settings().has(Mutant::MalformedEioKept) {
-                    session.close(CloseReason::ParseError);
-                }
-                return;
+    let (req, body) = match kept {
+        tamper::Kept::Body => (*req, body),
+        tamper::Kept::Cut(content_type, kept) => {
+            let req = session::Request {
+                content_type: Some(content_type),
+                ..*req
+            };
+            (req, kept)
+        }
+        tamper::Kept::Nothing => {
+            if tracked {
+                client.lock().eio.abort_post();
             }
+            return Response::from_session(tamper::post_response(settings, ok()));
         }
-        if session.is_closed() {
-            return;
-        }
-    }
-}
-
-/// `200 ok`, the answer to every accepted POST.
-fn ok(settings: &Settings) -> Response {
-    let body = if settings.has(Mutant::PostWithoutOk) {
-        ""
-    } else {
-        "ok"
     };
-    Response::new(200, "text/html", body)
+    let response = client.lock().eio.handle_post(&req, body, Instant::now());
+    endpoint.pump(client);
+    Response::from_session(tamper::post_response(settings, response))
 }
 
-/// The reference's JSONP unescaping: `\n` (backslash, n) becomes a newline, `\\n` stays.
-fn jsonp_unescape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if rest.starts_with("\\\\n") {
-            out.push_str("\\\\n");
-            rest = &rest[3..];
-        } else if rest.starts_with("\\n") {
-            out.push('\n');
-            rest = &rest[2..];
-        } else {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    out
-}
-
-/// Encodes a polling response body: v4 `\x1e`-separated records; v3 `len:packet` text or,
-/// for a client without `b64` and a batch with binary, an XHR2 binary payload; JSONP wraps
-/// the text payload as `___eio[j]("…");`.
-fn encode(session: &Session, packets: &[PacketBuf], jsonp: Option<&str>) -> Response {
-    let settings = session.settings();
-    let packets = match packets {
-        [kept @ .., _] if !kept.is_empty() && settings.has(Mutant::DropLastPacket) => kept,
-        all => all,
-    };
-    let views: Vec<engineio::Packet<'_>> = packets.iter().map(PacketBuf::as_packet).collect();
-    let has_binary = views
-        .iter()
-        .any(|p| matches!(p, engineio::Packet::Message(Message::Binary(_))));
-    // The mutant writes XHR2 binary bodies to `b64` clients too.
-    let b64 = session.b64 && !settings.has(Mutant::Xhr2ForB64Clients);
-    let xhr2 = session.protocol.engineio() == EngineIo::V3 && has_binary && !b64;
-    let mut body = Vec::new();
-    let content_type = match session.protocol.engineio() {
-        EngineIo::V4 if has_binary && settings.has(Mutant::RawBinaryOnPolling) => {
-            for (i, view) in views.iter().enumerate() {
-                if i > 0 {
-                    body.push(0x1e);
-                }
-                match view {
-                    engineio::Packet::Message(Message::Binary(bytes)) => {
-                        body.extend_from_slice(bytes);
-                    }
-                    other => join_records(std::slice::from_ref(other), &mut body),
-                }
-            }
-            TEXT_BODY
-        }
-        EngineIo::V3 if !xhr2 && settings.has(Mutant::V3ByteLengths) => {
-            for view in &views {
-                let (_, bytes) = v3::V3(view).to_bytes(WireFormat::Text);
-                body.extend_from_slice(format!("{}:", bytes.len()).as_bytes());
-                body.extend_from_slice(&bytes);
-            }
-            TEXT_BODY
-        }
-        _ => match session.protocol.encode_body(&views, b64) {
-            Ok((content_type, bytes)) => {
-                body.extend_from_slice(&bytes);
-                content_type
-            }
-            // Engine.IO 4, a text that holds the record separator: written as is.
-            Err(_) => {
-                join_records(&views, &mut body);
-                TEXT_BODY
-            }
-        },
-    };
-    match jsonp {
-        Some(index) if content_type == TEXT_BODY && !settings.has(Mutant::JsonpIgnored) => {
-            Response::new(
-                200,
-                TEXT_BODY,
-                jsonp_wrap(index, &String::from_utf8_lossy(&body)),
-            )
-        }
-        _ => Response::new(200, content_type, Bytes::from(body)),
-    }
-    .with_header("Cache-Control", "no-store")
-}
-
-/// A v4 polling body, as the reference server writes it: a text that holds the record
-/// separator (it came over WebSocket) goes in as is, although the body then decodes as other
-/// packets; the codec's encoder refuses that.
-fn join_records(packets: &[engineio::Packet<'_>], body: &mut Vec<u8>) {
-    if engineio::encode_payload(packets, body).is_err() {
-        for (i, packet) in packets.iter().enumerate() {
-            if i > 0 {
-                body.push(engineio::RECORD_SEPARATOR);
-            }
-            packet.encode(WireFormat::Text, body);
-        }
-    }
-}
-
-/// `___eio[<digits of j>]("<payload as a JSON string>");`, U+2028 and U+2029 escaped too.
-fn jsonp_wrap(index: &str, payload: &str) -> String {
-    let digits: String = index.chars().filter(char::is_ascii_digit).collect();
-    let literal = serde_json::Value::String(payload.to_owned())
-        .to_string()
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029");
-    format!("___eio[{digits}]({literal});")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jsonp_unescapes_like_the_reference() {
-        assert_eq!(jsonp_unescape("4:4a\\nb"), "4:4a\nb");
-        assert_eq!(jsonp_unescape("a\\\\nb"), "a\\\\nb");
-        assert_eq!(jsonp_unescape("é\\x\\"), "é\\x\\");
-    }
-
-    #[test]
-    fn jsonp_wraps_a_json_string() {
-        assert_eq!(jsonp_wrap("0", "6:4hello"), r#"___eio[0]("6:4hello");"#);
-        assert_eq!(
-            jsonp_wrap("a1b2", "2:4\n\u{2028}"),
-            "___eio[12](\"2:4\\n\\u2028\");"
-        );
+/// `200 ok`, the session's answer to a POST.
+fn ok() -> session::Response {
+    session::Response {
+        status: 200,
+        content_type: Some(session::TEXT_HTML),
+        body: Bytes::from_static(b"ok"),
     }
 }

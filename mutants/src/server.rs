@@ -1,11 +1,9 @@
 //! The TCP server: accepts connections, reads one request each and hands it to the polling or
 //! WebSocket transport of the endpoint its path names (`/engine.io/` echo, `/socket.io/`).
 
-use super::echo::Echo;
+use super::endpoint::Endpoint;
 use super::http::{self, ReadError, Response};
-use super::session::Endpoint;
 use super::settings::Settings;
-use super::socketio::SocketIo;
 use super::{polling, websocket};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,12 +48,8 @@ pub async fn start(addr: &str, settings: Settings) -> std::io::Result<RunningSer
     let addr = listener.local_addr()?;
     let settings = Arc::new(settings);
     let endpoints = Endpoints {
-        engine_io: Endpoint::new(Arc::clone(&settings), Arc::new(Echo), false),
-        socket_io: Endpoint::new(
-            Arc::clone(&settings),
-            Arc::new(SocketIo::new(Arc::clone(&settings))),
-            true,
-        ),
+        engine_io: Endpoint::new(Arc::clone(&settings), false),
+        socket_io: Endpoint::new(Arc::clone(&settings), true),
     };
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(accept_loop(listener, Arc::new(endpoints), stopped));

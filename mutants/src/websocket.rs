@@ -1,18 +1,17 @@
-//! The WebSocket transport: WebSocket-only sessions, and the upgrade of a polling session
-//! (`2probe` → `3probe`, the pending GET released with a noop, `5`, then the outbox flushed
-//! to the WebSocket).
+//! The WebSocket transport: WebSocket-only sessions and the upgrade of a polling session,
+//! frames into the Engine.IO session (`handle_frame`), its frames out (`poll_frame`), with
+//! the WebSocket defects of the mutant around it (see [`crate::tamper`]).
 
-use super::Mutant;
-use super::handshake::{self, Target};
-use super::http::{Request, Response};
-use super::session::{CloseReason, Endpoint, Session, Transport};
+use crate::endpoint::{Client, Endpoint};
+use crate::http::{Request, Response};
+use crate::{Mutant, tamper};
 use futures_util::{SinkExt, StreamExt};
-use sio_codec::{
-    DecodeConfig, Encode, EngineIo, FrameKind, WireFormat,
-    engineio::{self, PacketBuf},
+use sio_codec::EngineIo;
+use sio_codec::engineio::server::{
+    self as session, Frame, Opening, Refusal, Route, Target, Transport,
 };
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
@@ -24,16 +23,40 @@ use tokio_tungstenite::{
     },
 };
 
-/// How long a WebSocket may take to complete an upgrade (the reference's `upgradeTimeout`).
-const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
-
 type Ws = WebSocketStream<TcpStream>;
+
+/// What the WebSocket is for, once the request is accepted.
+enum Plan {
+    /// A WebSocket-only session of this revision.
+    Open(EngineIo),
+    /// The upgrade of this polling session.
+    Attach(Arc<Client>),
+    /// One the session cannot take: `101`, then closed (or kept, by the mutant).
+    Refuse(Arc<Client>),
+}
 
 /// Answers a WebSocket upgrade request and runs the connection until it ends.
 pub(crate) async fn serve(mut stream: TcpStream, request: Request, endpoint: &Arc<Endpoint>) {
-    let target = match handshake::check(&request, endpoint) {
-        Ok(target) => target,
-        Err(refusal) => return refusal.websocket_response().write(&mut stream).await,
+    let settings = &endpoint.settings;
+    let mut req = request.session_request();
+    tamper::request(settings, &mut req);
+    let config = tamper::session_config(settings, EngineIo::V4);
+    let refused = |refusal: Refusal| Response::from_session(refusal.websocket_response());
+    let plan = match session::classify(&config, &req) {
+        Ok(Target::Handshake { revision, .. }) => Plan::Open(revision),
+        Ok(Target::Existing { sid }) => {
+            let Some(client) = endpoint.lookup(sid) else {
+                return refused(Refusal::UnknownSid).write(&mut stream).await;
+            };
+            let route = client.lock().eio.route(&req);
+            match route {
+                Ok(Route::Websocket) => Plan::Attach(client),
+                Ok(Route::WebsocketRefused) => Plan::Refuse(client),
+                Ok(_) => return refused(Refusal::BadRequest).write(&mut stream).await,
+                Err(refusal) => return refused(refusal).write(&mut stream).await,
+            }
+        }
+        Err(refusal) => return refused(refusal).write(&mut stream).await,
     };
     let Some(key) = request.header("sec-websocket-key") else {
         return Response::new(400, "text/html", "Bad request")
@@ -48,38 +71,55 @@ pub(crate) async fn serve(mut stream: TcpStream, request: Request, endpoint: &Ar
     if stream.write_all(head.as_bytes()).await.is_err() {
         return;
     }
-    let limit = endpoint.settings.incoming_limit(true);
-    let config = if limit == usize::MAX {
+    let limit = settings.incoming_limit(true);
+    let ws_config = if limit == usize::MAX {
         WebSocketConfig::default()
     } else {
         WebSocketConfig::default()
             .max_message_size(Some(limit))
             .max_frame_size(Some(limit))
     };
-    let mut ws =
-        WebSocketStream::from_partially_read(stream, request.leftover, Role::Server, Some(config))
-            .await;
-    match target {
-        Target::New(eio) => {
-            let session = endpoint.open(eio, Transport::Websocket, request.query);
-            let open = handshake::open_packet(&session, false);
-            if ws.send(frame(&session, &open)).await.is_err() {
-                session.close(CloseReason::TransportClosed);
-                return;
+    let mut ws = WebSocketStream::from_partially_read(
+        stream,
+        request.leftover.clone(),
+        Role::Server,
+        Some(ws_config),
+    )
+    .await;
+    match plan {
+        Plan::Open(revision) => match endpoint.open(&req, &request.query, revision) {
+            Ok((client, Opening::Frame(first))) => {
+                let first = tamper::open_frame(settings, revision, first);
+                run(ws, endpoint, &client, Some(first)).await;
             }
-            session.start();
-            run(ws, &session).await;
+            // A WebSocket handshake opens on WebSocket.
+            Ok((client, Opening::Response(_))) => {
+                client.lock().eio.close();
+                endpoint.pump(&client);
+                let _ = ws.close(None).await;
+            }
+            Err(_) => {
+                let _ = ws.close(None).await;
+            }
+        },
+        Plan::Attach(client) => {
+            let attached = client.lock().eio.handle_websocket(Instant::now());
+            endpoint.pump(&client);
+            if attached {
+                run(ws, endpoint, &client, None).await;
+            } else {
+                let _ = ws.close(None).await;
+            }
         }
-        Target::Existing(session) if session.attach_websocket() => upgrade(ws, &session).await,
-        Target::Existing(session) if session.settings().has(Mutant::SecondWebsocketAccepted) => {
+        Plan::Refuse(client) if settings.has(Mutant::SecondWebsocketAccepted) => {
             // Kept open and never read for the session: it ends with the client or the session.
+            let closed = client.wait_until(|state| state.eio.is_closed().then_some(()));
             tokio::select! {
                 () = drain(&mut ws) => {}
-                () = session.closed() => {}
+                () = closed => {}
             }
         }
-        // A second WebSocket, or one for a session that cannot be upgraded: 101, then closed.
-        Target::Existing(_) => {
+        Plan::Refuse(_) => {
             let _ = ws.close(None).await;
         }
     }
@@ -90,169 +130,114 @@ async fn drain(ws: &mut Ws) {
     while let Some(Ok(_)) = ws.next().await {}
 }
 
-/// The upgrade of a polling session: only the probe and `upgrade` are allowed until the
-/// upgrade completes; anything else closes this WebSocket and polling goes on.
-async fn upgrade(mut ws: Ws, session: &Arc<Session>) {
-    let deadline = tokio::time::sleep(UPGRADE_TIMEOUT);
-    tokio::pin!(deadline);
-    // Bounded by UPGRADE_TIMEOUT.
-    loop {
-        let packet = tokio::select! {
-            message = ws.next() => decode(session, message),
-            () = session.closed() => break,
-            () = &mut deadline => break,
-        };
-        match packet {
-            Ok(Some(packet))
-                if packet.as_packet().is_probe()
-                    && packet.packet_type() == engineio::PacketType::Ping =>
-            {
-                if !session.settings().has(Mutant::NoProbeAnswer) {
-                    let pong = PacketBuf::from(&engineio::Packet::Pong(Some("probe")));
-                    if ws.send(frame(session, &pong)).await.is_err() {
-                        break;
-                    }
-                }
-                session.probed();
-            }
-            Ok(Some(packet)) if packet.packet_type() == engineio::PacketType::Upgrade => {
-                if session.upgraded() {
-                    return run(ws, session).await;
-                }
-                break;
-            }
-            Ok(None) => {}
-            _ => break,
-        }
-    }
-    session.upgrade_failed();
-    let _ = ws.close(None).await;
-}
-
-/// The WebSocket is the session's transport: packets in both directions until either side
-/// ends.
-async fn run(ws: Ws, session: &Arc<Session>) {
+/// The session's WebSocket: frames in to the session, the session's frames out, until the
+/// session closes it (its close frame) or the client goes away.
+async fn run(ws: Ws, endpoint: &Arc<Endpoint>, client: &Arc<Client>, first: Option<Frame>) {
+    let settings = &endpoint.settings;
+    let revision = client.lock().eio.revision();
     let (mut sink, mut source) = ws.split();
-    // Bounded by the connection: every round handles a frame or a batch of the outbox, and
-    // ends when the client goes away or the session closes.
+    let mut pending: Vec<Frame> = first.into_iter().collect();
+    // Bounded by the connection: every round writes what is queued and handles one frame or
+    // one wake; it ends when the client goes away or the session closes the WebSocket.
     loop {
+        let woken = client.wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let (frames, pings) = {
+            let mut state = client.lock();
+            pending.extend(std::iter::from_fn(|| state.eio.poll_frame()));
+            let on_websocket = state.eio.transport() == Transport::Websocket;
+            let pings = if on_websocket { state.take_pings() } else { 0 };
+            (std::mem::take(&mut pending), pings)
+        };
+        let frames = tamper::frames_out(settings, revision, endpoint.socket_io, frames, pings);
+        match write(&mut sink, frames).await {
+            Written::Open => {}
+            Written::Closed => return,
+            Written::Failed => {
+                client
+                    .lock()
+                    .eio
+                    .handle_frame(Frame::Close(None), Instant::now());
+                endpoint.pump(client);
+                return;
+            }
+        }
         tokio::select! {
             message = source.next() => {
                 let too_large = matches!(message, Some(Err(WsError::Capacity(_))));
-                match decode(session, message) {
-                    Ok(Some(packet)) => session.receive(packet.as_packet(), true),
-                    Ok(None) => {}
-                    Err(Bad::Malformed) => {
-                        if !session.settings().has(Mutant::MalformedEioKept) {
-                            session.close(CloseReason::ParseError);
-                        }
-                    }
-                    Err(Bad::Gone) => {
-                        if too_large {
-                            let close = CloseFrame { code: CloseCode::Size, reason: "".into() };
-                            let _ = sink.send(Message::Close(Some(close))).await;
-                        }
-                        session.close(CloseReason::TransportClosed);
-                        return;
-                    }
+                let frame = match message {
+                    Some(Ok(Message::Text(text))) => Frame::Text(text.as_str().into()),
+                    Some(Ok(Message::Binary(data))) => Frame::Binary(data),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => Frame::Close(None),
+                };
+                if too_large {
+                    // The reference's `ws` closes with 1009 for a message over the limit.
+                    let close = CloseFrame { code: CloseCode::Size, reason: "".into() };
+                    let _ = sink.send(Message::Close(Some(close))).await;
                 }
-            }
-            (packets, closed) = session.wait_outbox() => {
-                let mut frames: Vec<Message> = packets.iter().map(|p| frame(session, p)).collect();
-                if session.settings().has(Mutant::BatchedWebsocketFrames) {
-                    frames = batched(frames);
-                }
-                for message in frames {
-                    if sink.feed(message).await.is_err() {
-                        session.close(CloseReason::TransportClosed);
-                        return;
+                let gone = matches!(frame, Frame::Close(_));
+                {
+                    let mut state = client.lock();
+                    let on_websocket = state.eio.transport() == Transport::Websocket;
+                    if tamper::frame_kept(settings, revision, &frame, on_websocket) {
+                        state.eio.handle_frame(frame, Instant::now());
                     }
                 }
-                if sink.flush().await.is_err() {
-                    session.close(CloseReason::TransportClosed);
-                    return;
-                }
-                if closed {
-                    let _ = sink.send(Message::Close(None)).await;
+                endpoint.pump(client);
+                if gone {
+                    // What the session still writes (nothing once the WebSocket is gone).
+                    let frames: Vec<Frame> = {
+                        let mut state = client.lock();
+                        std::iter::from_fn(|| state.eio.poll_frame()).collect()
+                    };
+                    let frames = tamper::frames_out(settings, revision, endpoint.socket_io, frames, 0);
+                    let _ = write(&mut sink, frames).await;
                     return;
                 }
             }
+            () = &mut woken => {}
         }
     }
 }
 
-/// The mutant's batching: consecutive text frames joined into one, `\x1e`-separated.
-fn batched(frames: Vec<Message>) -> Vec<Message> {
-    let mut out: Vec<Message> = Vec::with_capacity(frames.len());
-    for message in frames {
-        match (out.last_mut(), message) {
-            (Some(Message::Text(previous)), Message::Text(text)) => {
-                *previous = format!("{}\x1e{}", previous.as_str(), text.as_str()).into();
+/// How a write ended.
+enum Written {
+    /// Everything written, the WebSocket goes on.
+    Open,
+    /// A close frame went out: the WebSocket is finished.
+    Closed,
+    /// The client is gone.
+    Failed,
+}
+
+async fn write<S>(sink: &mut S, frames: Vec<Frame>) -> Written
+where
+    S: futures_util::Sink<Message, Error = WsError> + Unpin,
+{
+    if frames.is_empty() {
+        return Written::Open;
+    }
+    for frame in frames {
+        let message = match frame {
+            Frame::Text(text) => Message::Text(text.as_str().into()),
+            Frame::Binary(data) => Message::Binary(data),
+            Frame::Close(code) => {
+                let close = code.map(|code| CloseFrame {
+                    code: code.into(),
+                    reason: "".into(),
+                });
+                let _ = sink.send(Message::Close(close)).await;
+                return Written::Closed;
             }
-            (_, message) => out.push(message),
+        };
+        if sink.feed(message).await.is_err() {
+            return Written::Failed;
         }
     }
-    out
-}
-
-/// A frame that is not a packet.
-enum Bad {
-    /// Not a valid Engine.IO packet.
-    Malformed,
-    /// The connection ended (close frame, error, end of stream).
-    Gone,
-}
-
-/// Decodes one WebSocket message: `Ok(None)` for control frames.
-fn decode(
-    session: &Session,
-    message: Option<Result<Message, WsError>>,
-) -> Result<Option<PacketBuf>, Bad> {
-    // The size limit is the WebSocket's too: larger frames never get here.
-    let protocol = session
-        .protocol
-        .with_config(DecodeConfig::new().max_payload(session.settings().incoming_limit(true)));
-    let packet = match message {
-        Some(Ok(Message::Text(text))) => {
-            protocol.decode_text_frame(&sio_codec::Utf8Bytes::from(text.as_str()))
-        }
-        Some(Ok(Message::Binary(bytes))) => protocol.decode_binary_frame(bytes),
-        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => return Ok(None),
-        Some(Ok(Message::Close(_)) | Err(_)) | None => return Err(Bad::Gone),
-    };
-    packet.map(Some).map_err(|_| Bad::Malformed)
-}
-
-/// The WebSocket frame of a packet: binary as a binary frame (v3: with the `0x04` type
-/// byte), or as base64 text for `b64` clients.
-fn frame(session: &Session, packet: &PacketBuf) -> Message {
-    let settings = session.settings();
-    let format = if session.b64
-        || (session.protocol.engineio() == EngineIo::V4
-            && settings.has(Mutant::BinaryAsTextOnWebsocket))
-        || (session.is_socket_io() && settings.has(Mutant::AttachmentsAsTextOnWebsocket))
-    {
-        WireFormat::Text
-    } else {
-        WireFormat::Frames
-    };
-    let view = packet.as_packet();
-    let (kind, bytes) = if session.protocol.engineio() == EngineIo::V3
-        && settings.has(Mutant::V3NoBinaryTypeByte)
-    {
-        // Binary frames as Engine.IO 4 writes them.
-        view.to_bytes(format)
-    } else {
-        session
-            .protocol
-            .encode_frame(&view, format == WireFormat::Text)
-    };
-    match kind {
-        FrameKind::Binary => Message::Binary(bytes),
-        // The encoders write text packets as UTF-8.
-        FrameKind::Text => match tokio_tungstenite::tungstenite::Utf8Bytes::try_from(bytes) {
-            Ok(text) => Message::Text(text),
-            Err(_) => Message::Close(None),
-        },
+    if sink.flush().await.is_err() {
+        return Written::Failed;
     }
+    Written::Open
 }

@@ -4,9 +4,10 @@
 //! caller reads requests and frames, hands them in, and writes out what the session gives
 //! back. The module needs the `std` feature (for `Instant`).
 //!
-//! The observable behaviour is that of the reference server (engine.io 6.x), as the
-//! repository's built-in mutant server reproduces it (`mutants/`, crate `sio-mutants`); where the
-//! spec is silent the reference's choice is marked **(reference)** below.
+//! The observable behaviour is that of the reference server (engine.io 6.x); where the spec
+//! is silent the reference's choice is marked **(reference)** below. The repository's
+//! built-in contract server (`mutants/`, crate `sio-mutants`) and its example server run on
+//! this session, and pass every conformance suite.
 //!
 //! # Driving a session
 //!
@@ -70,6 +71,7 @@
 //! | state | event | result |
 //! |---|---|---|
 //! | any open | [`Session::send_text`] / [`Session::send_binary`] | queued in the outbox; polling: a parked GET is answered with the whole outbox; websocket: written as frames |
+//! | any open, held ([`Session::hold`]) | `send_*`, the session's own packets | queued, nothing answered or written until [`Session::release`] (or the close) |
 //! | closed | `send_*` | dropped |
 //! | polling | GET, outbox not empty | answered now with the whole outbox |
 //! | polling | GET, outbox empty | parked until something is queued, the upgrade releases it (`6`) or the session closes |
@@ -89,7 +91,7 @@
 //! | attached / probing | the session closes (any reason) | the WebSocket gets a close frame; a parked GET carries the end (`1`, or `6` for a client close) |
 //! | websocket | bad frame | closed ([`CloseReason::ParseError`]); frame over `max_payload`: close frame 1009, [`CloseReason::TransportClosed`] |
 //! | websocket | the WebSocket closes | closed ([`CloseReason::TransportClosed`]) |
-//! | any open | `1` | closed ([`CloseReason::ClientRequest`]): the outbox is dropped, a parked GET gets `6`; over WebSocket too **(reference: the mutant server's choice; engine.io 6 ignores `1` on WebSocket)** |
+//! | any open | `1` | closed ([`CloseReason::ClientRequest`]): the outbox is dropped, a parked GET gets `6`; over WebSocket too **(this session's choice, so that the conformance case passes strictly; engine.io 6 ignores `1` on WebSocket)** |
 //! | any open | `4…` | [`Event::Text`] / [`Event::Binary`] |
 //! | any open | `0`, `5`, `6` on the main transport | ignored **(reference)** |
 //! | v4 | `ping_interval` after the open or the last pong | `2` queued; a `3` within `ping_timeout` restarts the interval, else closed ([`CloseReason::PingTimeout`]) |
@@ -102,8 +104,8 @@
 //! | closed | anything | nothing: no event, no timer; requests refused as "Session ID unknown" |
 //!
 //! On closing, [`Event::Closed`] is given once. A polling session closed while no GET is
-//! parked keeps nothing for later: the next request is refused with code 1 **(reference: the
-//! mutant server; engine.io 6 may answer one more GET with the queued `1`)**.
+//! parked keeps nothing for later: the next request is refused with code 1 **(this session's
+//! choice; engine.io 6 may answer one more GET with the queued `1`)**.
 //!
 //! # Bodies and frames
 //!

@@ -69,6 +69,8 @@ pub struct Session {
     /// WebSocket frames to write.
     frames: VecDeque<Frame>,
     events: VecDeque<Event>,
+    /// [`Session::hold`]: queued packets wait for [`Session::release`].
+    held: bool,
     closed: bool,
 }
 
@@ -124,6 +126,7 @@ impl Session {
             post_in_flight: false,
             frames: VecDeque::new(),
             events: VecDeque::new(),
+            held: false,
             closed: false,
         };
         let open = PacketBuf::from(&Packet::Open(session.handshake()));
@@ -233,6 +236,22 @@ impl Session {
             return;
         }
         self.outbox.push_back(packet);
+        self.flush();
+    }
+
+    /// Holds back what is queued from now on (messages, and the session's own packets) until
+    /// [`Session::release`], so that it goes out together: a parked GET is answered with
+    /// all of it in one body, where one `send_*` after the other would answer it with the
+    /// first message alone (a handler that answers with a CONNECT reply and an event, or an
+    /// event and its attachments, sends them in one response). Closing the session releases
+    /// it. Call [`Session::release`] before waiting for I/O: nothing held goes out until then.
+    pub fn hold(&mut self) {
+        self.held = true;
+    }
+
+    /// Ends [`Session::hold`]: what was queued goes out (to a parked GET, all of it).
+    pub fn release(&mut self) {
+        self.held = false;
         self.flush();
     }
 
@@ -393,7 +412,7 @@ impl Session {
 
     /// Answers the parked GET when it can be answered (and the previous answer was taken).
     fn flush_get(&mut self) {
-        if self.parked.is_none() || self.get_answer.is_some() {
+        if self.held || self.parked.is_none() || self.get_answer.is_some() {
             return;
         }
         if let Some(packets) = self.get_ready() {
@@ -404,6 +423,9 @@ impl Session {
 
     /// Moves what can go out: the outbox to the WebSocket transport, a parked GET's answer.
     fn flush(&mut self) {
+        if self.held {
+            return;
+        }
         if self.transport == Transport::Websocket && !self.closed {
             while let Some(packet) = self.outbox.pop_front() {
                 let frame = body::frame(self.revision, self.b64, &packet);
@@ -600,6 +622,7 @@ impl Session {
             return;
         }
         self.closed = true;
+        self.held = false;
         if reason == CloseReason::ClientRequest {
             self.outbox.clear();
             self.outbox.push_back(PacketBuf::from(&Packet::Noop));
