@@ -1570,11 +1570,24 @@ pub fn eio_server_session(data: &[u8]) {
                 }
             }
             10 => {
-                for _ in 0..=steps.byte() % 4 {
+                // Sometimes as one held batch (`hold` / `release`).
+                let arg = steps.byte();
+                let held = arg & 4 != 0;
+                if held {
+                    session.hold();
+                }
+                for _ in 0..=arg % 4 {
                     session.send_text(alloc::format!("m{next_id}"));
                     if !was_closed {
                         next_id += 1;
                     }
+                }
+                if held {
+                    assert!(
+                        was_closed || session.poll_get_response().is_none(),
+                        "a held batch answered a GET before its release"
+                    );
+                    session.release();
                 }
             }
             11 => session.close(),
