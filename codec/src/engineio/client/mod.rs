@@ -96,10 +96,12 @@
 //! the WebSocket right after `5`, and what the last GET brought is given before
 //! [`Event::Upgraded`].
 
+mod heartbeat;
 mod session;
 
 pub use super::server::{Frame, Transport};
 pub use crate::protocol::{BINARY_BODY, TEXT_BODY};
+pub use heartbeat::{Due, Heard, Heartbeat};
 pub use session::Session;
 
 use crate::EngineIo;

@@ -1,5 +1,6 @@
 //! The client session state machine; see the module docs for the table of transitions.
 
+use super::heartbeat::{Due, Heard, Heartbeat, MAX_TIMER_MS};
 use super::{ClientConfig, CloseReason, Event, Frame, HttpRequest, Method, Transport};
 use crate::engineio::{Handshake, Message, Packet, PacketBuf, wire};
 use crate::{DecodeConfig, Encode, EngineIo, Utf8Bytes, WireFormat};
@@ -38,21 +39,6 @@ enum Ws {
     Gone,
 }
 
-/// The heartbeat timer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Heartbeat {
-    /// Not started (opening) or stopped (closed).
-    Off,
-    /// v4: the server must be heard from by `deadline`.
-    HeardBy(Instant),
-    /// v3: the next ping goes out at `next_ping`; the pong of the last one is due by
-    /// `pong_by`.
-    Pinging {
-        next_ping: Instant,
-        pong_by: Option<Instant>,
-    },
-}
-
 /// One Engine.IO session on the client side; see the [module docs](super).
 #[derive(Debug)]
 pub struct Session {
@@ -64,8 +50,6 @@ pub struct Session {
     heartbeat: Heartbeat,
     sid: Option<String>,
     upgrades: Vec<String>,
-    ping_interval: Duration,
-    ping_timeout: Duration,
     max_payload: Option<u64>,
     /// The polling handshake GET went out.
     handshake_sent: bool,
@@ -83,6 +67,7 @@ impl Session {
     /// A session that has not opened yet: its first request comes from
     /// [`Session::poll_request`] (polling) or [`Session::poll_websocket`] (WebSocket).
     pub fn new(config: ClientConfig) -> Self {
+        let heartbeat = Heartbeat::new(config.revision);
         let ws = match config.transport {
             Transport::Polling => Ws::None,
             Transport::Websocket => Ws::Wanted,
@@ -93,11 +78,9 @@ impl Session {
             config,
             phase: Phase::Opening,
             ws,
-            heartbeat: Heartbeat::Off,
+            heartbeat,
             sid: None,
             upgrades: Vec::new(),
-            ping_interval: Duration::ZERO,
-            ping_timeout: Duration::ZERO,
             max_payload: None,
             handshake_sent: false,
             get_in_flight: false,
@@ -123,12 +106,12 @@ impl Session {
 
     /// The server's ping interval (zero before the open).
     pub fn ping_interval(&self) -> Duration {
-        self.ping_interval
+        self.heartbeat.interval()
     }
 
     /// The server's ping timeout (zero before the open).
     pub fn ping_timeout(&self) -> Duration {
-        self.ping_timeout
+        self.heartbeat.timeout().unwrap_or_default()
     }
 
     /// The largest payload the server accepts, when it said (v4, and modern v3 servers).
@@ -459,17 +442,11 @@ impl Session {
     fn open(&mut self, handshake: &Handshake<'_>, now: Instant) {
         self.sid = Some(handshake.sid().into());
         self.upgrades = handshake.upgrades().map(String::from).collect();
-        self.ping_interval = timer(handshake.ping_interval());
-        self.ping_timeout = timer(handshake.ping_timeout());
         self.max_payload = handshake.max_payload();
         self.phase = Phase::Open;
-        self.heartbeat = match self.config.revision {
-            EngineIo::V4 => Heartbeat::HeardBy(self.v4_deadline(now)),
-            EngineIo::V3 => Heartbeat::Pinging {
-                next_ping: later(now, self.ping_interval),
-                pong_by: None,
-            },
-        };
+        let interval = timer(handshake.ping_interval());
+        let timeout = timer(handshake.ping_timeout());
+        self.heartbeat.start(interval, Some(timeout), now);
         if self.transport == Transport::Polling
             && self.config.upgrade
             && self.upgrades.iter().any(|u| u == "websocket")
@@ -480,28 +457,15 @@ impl Session {
         self.flush();
     }
 
-    fn v4_deadline(&self, now: Instant) -> Instant {
-        later(now, self.ping_interval + self.ping_timeout)
-    }
-
     /// A packet from the server on the main transport.
     fn receive(&mut self, packet: &PacketBuf, now: Instant) {
-        if let Heartbeat::HeardBy(_) = self.heartbeat {
-            self.heartbeat = Heartbeat::HeardBy(self.v4_deadline(now));
+        match self.heartbeat.handle_packet(&packet.as_packet(), now) {
+            Heard::Answer(answer) => return self.queue(answer),
+            Heard::Heartbeat => return,
+            Heard::Other => {}
         }
         match packet.as_packet() {
             Packet::Close => self.end(CloseReason::ServerClose, true),
-            Packet::Ping(_) if self.config.revision == EngineIo::V4 => {
-                self.queue(PacketBuf::from(&Packet::Pong(None)));
-            }
-            Packet::Pong(_) => {
-                if let Heartbeat::Pinging { next_ping, .. } = self.heartbeat {
-                    self.heartbeat = Heartbeat::Pinging {
-                        next_ping,
-                        pong_by: None,
-                    };
-                }
-            }
             Packet::Message(Message::Text(_)) => {
                 if let Some(text) = packet.text() {
                     self.events.push_back(Event::Text(text.clone()));
@@ -512,7 +476,11 @@ impl Session {
                     self.events.push_back(Event::Binary(data.clone()));
                 }
             }
-            Packet::Ping(_) | Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
+            Packet::Ping(_)
+            | Packet::Pong(_)
+            | Packet::Open(_)
+            | Packet::Upgrade
+            | Packet::Noop => {}
         }
     }
 
@@ -574,13 +542,7 @@ impl Session {
         if self.phase != Phase::Open {
             return None;
         }
-        match self.heartbeat {
-            Heartbeat::Off => None,
-            Heartbeat::HeardBy(deadline) => Some(deadline),
-            Heartbeat::Pinging { next_ping, pong_by } => {
-                Some(pong_by.map_or(next_ping, |by| by.min(next_ping)))
-            }
-        }
+        self.heartbeat.poll_timeout()
     }
 
     /// Time has come to `now`: v4 closes when the server was silent too long; v3 closes for
@@ -589,21 +551,10 @@ impl Session {
         if self.phase != Phase::Open {
             return;
         }
-        match self.heartbeat {
-            Heartbeat::HeardBy(deadline) if now >= deadline => {
-                self.end(CloseReason::PingTimeout, true);
-            }
-            Heartbeat::Pinging {
-                pong_by: Some(by), ..
-            } if now >= by => self.end(CloseReason::PingTimeout, true),
-            Heartbeat::Pinging { next_ping, pong_by } if now >= next_ping => {
-                self.heartbeat = Heartbeat::Pinging {
-                    next_ping: later(now, self.ping_interval),
-                    pong_by: Some(pong_by.unwrap_or(later(now, self.ping_timeout))),
-                };
-                self.queue(PacketBuf::from(&Packet::Ping(None)));
-            }
-            _ => {}
+        match self.heartbeat.handle_timeout(now) {
+            Some(Due::Timeout) => self.end(CloseReason::PingTimeout, true),
+            Some(Due::Ping(ping)) => self.queue(ping),
+            None => {}
         }
     }
 
@@ -618,7 +569,7 @@ impl Session {
         let client = reason == CloseReason::ClientClose;
         let was_open = self.phase == Phase::Open;
         self.phase = Phase::Closed;
-        self.heartbeat = Heartbeat::Off;
+        self.heartbeat.stop();
         match self.ws {
             Ws::Open => {
                 if client {
@@ -645,17 +596,6 @@ impl Session {
     }
 }
 
-/// The longest timer a server can set: JavaScript's timers hold at most `2^31 - 1` ms (about
-/// 24.8 days); longer values from the open packet are clamped to it.
-const MAX_TIMER_MS: u64 = (1 << 31) - 1;
-
 fn timer(millis: u64) -> Duration {
     Duration::from_millis(millis.min(MAX_TIMER_MS))
-}
-
-/// `now + duration`, or as late as the clock goes (no overflow panic).
-fn later(now: Instant, duration: Duration) -> Instant {
-    now.checked_add(duration)
-        .or_else(|| now.checked_add(Duration::from_millis(MAX_TIMER_MS)))
-        .unwrap_or(now)
 }
