@@ -266,7 +266,7 @@ impl Runner {
         };
         let mut selection = self.selection.clone();
         if let Some(path) = &self.profile {
-            let profile = crate::probe::Profile::parse(&read("profile", path)?)
+            let profile = crate::profile::Profile::parse(&read("profile", path)?)
                 .map_err(|e| Error::usage(format!("--profile {}: {e}", path.display())))?;
             selection.without.extend(profile.unsupported.into_keys());
         }
@@ -473,7 +473,7 @@ impl Error {
     fn usage(message: String) -> Self {
         Self {
             message,
-            code: crate::cli::exit::USAGE,
+            code: crate::exit::USAGE,
         }
     }
 
@@ -605,7 +605,7 @@ impl Report {
     /// 4 stale baseline, 5 interrupted.
     #[must_use]
     pub fn exit_code(&self) -> u8 {
-        use crate::cli::exit;
+        use crate::exit;
         let summary = self.summary();
         if matches!(self.stopped, Some(Stop::Interrupted(_))) {
             return exit::INTERRUPTED;
@@ -786,7 +786,7 @@ pub enum Format {
 /// (a mutant). For trying the runner, and for tests that need a server that conforms (or
 /// provably does not).
 #[derive(Debug)]
-pub struct ContractServer(crate::mutants::server::RunningServer);
+pub struct ContractServer(sio_mutants::server::RunningServer);
 
 impl ContractServer {
     /// The clean server, with the official suites' timers (ping interval 300 ms, ping timeout
@@ -804,9 +804,9 @@ impl ContractServer {
     /// # Errors
     /// An unknown mutant name, or no loopback port can be bound.
     pub async fn with_mutant(mutant: &str) -> std::io::Result<Self> {
-        let mutant = crate::mutants::parse_mutant(mutant)
+        let mutant = parse_mutant(mutant)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        crate::mutants::server::start("127.0.0.1:0", crate::mutants::Settings::with_mutant(mutant))
+        sio_mutants::server::start("127.0.0.1:0", sio_mutants::Settings::with_mutant(mutant))
             .await
             .map(Self)
     }
@@ -821,4 +821,15 @@ impl ContractServer {
     pub async fn stop(self) {
         self.0.stop().await;
     }
+}
+
+/// Parses a mutant name for clap.
+///
+/// # Errors
+/// An unknown name, with the list of known ones.
+pub fn parse_mutant(name: &str) -> Result<sio_mutants::Mutant, String> {
+    sio_mutants::Mutant::from_name(name).ok_or_else(|| {
+        let names: Vec<_> = sio_mutants::Mutant::ALL.iter().map(|m| m.name()).collect();
+        format!("unknown mutant `{name}`; known: {}", names.join(", "))
+    })
 }

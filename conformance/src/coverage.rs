@@ -27,40 +27,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
 use serde::Deserialize;
 
-use crate::cli::exit;
-use crate::mutants::Mutant;
 use crate::scenario::{CaseInstance, SpecRef, Suite};
+use sio_mutants::Mutant;
 
 /// `schema:` of a statement catalogue file.
 pub const CATALOGUE_SCHEMA: &str = "conformance.spec-catalogue/v1";
 /// `schema:` of the official-suites file.
 pub const OFFICIAL_SCHEMA: &str = "conformance.official-suites/v1";
-
-/// Options of `coverage`.
-#[derive(Debug, Args)]
-pub struct CoverageArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// The suites whose cases cover the statements.
-    #[command(flatten)]
-    pub fixtures: crate::fixtures::FixtureArgs,
-    /// Catalogue directory (default: the built-in `fixtures/spec`).
-    #[arg(long, value_name = "DIR")]
-    pub spec: Option<PathBuf>,
-}
-
-/// Output formats of `coverage`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// For a terminal.
-    Text,
-    /// The page `docs/spec-coverage.md` is generated from.
-    Markdown,
-}
 
 /// One protocol document's statements (`fixtures/spec/<document>.yaml`).
 #[derive(Debug, Clone, Deserialize)]
@@ -268,7 +243,7 @@ pub fn builtin_spec() -> Result<Spec, String> {
 }
 
 /// `--spec DIR`, else the built-in catalogue.
-fn spec_of(explicit: Option<&Path>) -> Result<Spec, String> {
+pub fn spec_of(explicit: Option<&Path>) -> Result<Spec, String> {
     explicit.map_or_else(builtin_spec, load_spec)
 }
 
@@ -693,40 +668,6 @@ pub fn unproven_in(
         }
     }
     problems
-}
-
-/// `conformance coverage`.
-pub fn coverage(args: &CoverageArgs) -> u8 {
-    let suites = match crate::fixtures::load_suites(&args.fixtures) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let spec = match spec_of(args.spec.as_deref()) {
-        Ok(spec) => spec,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
-    let coverage = link(&spec.catalogues, &suites);
-    let errors = errors(&spec, &coverage);
-    if !errors.is_empty() {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
-        return exit::USAGE;
-    }
-    let text = match args.format {
-        Format::Text => text(&spec, &coverage),
-        Format::Markdown => markdown(&spec, &coverage),
-    };
-    print!("{text}");
-    let (no_case, no_mutant) = gaps(&spec.catalogues, &coverage);
-    if no_case.is_empty() && no_mutant.is_empty() {
-        exit::OK
-    } else {
-        exit::FAILURES
-    }
 }
 
 fn statement_label(c: &Catalogue, s: &Statement) -> String {

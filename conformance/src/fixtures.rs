@@ -1,13 +1,13 @@
 //! The fixtures a command reads: the ones built into the binary (the suites, the probes, the
 //! spec catalogue, the contract; see `build.rs`), or the user's (`--fixtures`,
-//! `--extra-fixtures`), and `conformance fixtures export`, which writes the built-in ones out.
+//! `--extra-fixtures`), and [`export`], which writes the built-in ones out (`conformance
+//! fixtures export`).
 //!
 //! An installed binary never looks for a source tree: what it runs is what it was built with,
 //! and [`long_version`] names it.
 
-use crate::cli::exit;
 use crate::scenario::{self, FixtureError, LoadOptions, Suite};
-use clap::{Args, Subcommand};
+use clap::Args;
 use std::path::{Path, PathBuf};
 
 /// One built-in file.
@@ -110,22 +110,6 @@ impl FixtureArgs {
     }
 }
 
-/// Loads the suites `args` name; errors are printed.
-///
-/// # Errors
-/// [`exit::USAGE`] when a fixture does not load.
-pub fn load_suites(args: &FixtureArgs) -> Result<Vec<Suite>, u8> {
-    args.load().map_err(|e| {
-        print_errors(&e);
-        exit::USAGE
-    })
-}
-
-/// Prints every diagnostic of `error`, with its snippet.
-pub fn print_errors(error: &FixtureError) {
-    eprintln!("error: {}", describe(error));
-}
-
 /// Every diagnostic of `error` with its snippet, one `error:` line each (the first without
 /// the prefix).
 #[must_use]
@@ -162,67 +146,6 @@ pub fn load_probes(explicit: Option<&Path>) -> Result<Suite, FixtureError> {
 
 /// The built-in probe suite's path.
 pub const PROBES: &str = "fixtures/probe/capabilities.yaml";
-
-/// `conformance fixtures`.
-#[derive(Debug, Args)]
-pub struct FixturesArgs {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: FixturesCommand,
-}
-
-/// The subcommands of `conformance fixtures`.
-#[derive(Debug, Subcommand)]
-pub enum FixturesCommand {
-    /// Write the built-in files (suites, probes, spec catalogue, contract) into DIR, under
-    /// their paths in the repository (`DIR/fixtures/conformance/*.yaml`, …), to edit or
-    /// extend; run them with `--fixtures DIR/fixtures/conformance`.
-    Export(ExportArgs),
-    /// List the built-in files and the suite revision.
-    List,
-}
-
-/// Options of `conformance fixtures export`.
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// The directory to write into (created when missing).
-    pub dir: PathBuf,
-    /// Overwrite files that exist (otherwise an existing file is an error and nothing is
-    /// written).
-    #[arg(long)]
-    pub force: bool,
-}
-
-/// `conformance fixtures`.
-pub fn fixtures(args: &FixturesArgs) -> u8 {
-    match &args.command {
-        FixturesCommand::List => {
-            println!("revision {DIGEST}");
-            for f in FILES {
-                println!("{:>8}  {}", f.text.len(), f.path);
-            }
-            exit::OK
-        }
-        FixturesCommand::Export(args) => match export(&args.dir, args.force) {
-            Ok(written) => {
-                println!(
-                    "wrote {} built-in files (revision {DIGEST}) into {}",
-                    written.len(),
-                    args.dir.display()
-                );
-                println!(
-                    "run them with: conformance run --target URL --fixtures {}",
-                    args.dir.join("fixtures/conformance").display()
-                );
-                exit::OK
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                exit::USAGE
-            }
-        },
-    }
-}
 
 /// Writes every built-in file under `dir`; the paths written.
 ///

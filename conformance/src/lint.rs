@@ -13,43 +13,21 @@
 //! | `hard-coded-timing` | a literal duration (`sleep: 20ms`, `within: 2s`, `for: 100ms`, a `timing` bound) instead of one derived from captured timers (`${ping_interval}ms`), `${slack}` or `${connect_timeout}`. A step whose literal is deliberate says why in `fixed_duration: <reason>`; a `fixed_duration` on a step without a literal is flagged too. |
 //! | `no-spec-reference` | a case without `spec:` (probe cases, which have `provides:` and judge nothing, need none), an anchor without `quote:`, or an anchor in a suite without `spec.base_url`. |
 //!
-//! Exit codes: 0 no findings, 1 findings, 2 usage error or a fixture that does not load.
+//! `conformance lint` (in `commands::lint`) prints the findings; its exit codes: 0 no findings,
+//! 1 findings, 2 usage error or a fixture that does not load.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
 use serde::Serialize;
 
-use crate::cli::exit;
 use crate::expr::Expr;
 use crate::matcher::Pattern;
 use crate::scenario::{
-    Action, EioType, FixtureError, HttpRequest, Inbound, Outbound, RequestBody, ResponseExpect,
-    SpecRef, Step, Suite, Target,
+    Action, EioType, HttpRequest, Inbound, Outbound, RequestBody, ResponseExpect, SpecRef, Step,
+    Suite, Target,
 };
-
-/// Options of `lint`.
-#[derive(Debug, Args)]
-pub struct LintArgs {
-    /// Fixture directory (every `*.yaml` in it) or file; repeatable. Default: the suites
-    /// `run` loads.
-    #[arg(long, value_name = "DIR")]
-    pub fixtures: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
-    pub format: LintFormat,
-}
-
-/// Output formats of `lint`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LintFormat {
-    /// One line per finding (`file:line:column: rule: message`), then a summary line.
-    Text,
-    /// One JSON object: `findings` and `summary`.
-    Json,
-}
 
 /// The lint rules (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -123,114 +101,6 @@ impl fmt::Display for Finding {
             self.message
         )
     }
-}
-
-/// `conformance lint`.
-pub fn lint(args: &LintArgs) -> u8 {
-    // Each path on its own (a probe suite and a conformance suite may share a name); by
-    // default the built-in suites and probes.
-    let loaded: Vec<Result<Vec<Suite>, FixtureError>> = if args.fixtures.is_empty() {
-        vec![
-            crate::fixtures::FixtureArgs::builtin().load(),
-            crate::fixtures::load_probes(None).map(|s| vec![s]),
-        ]
-    } else {
-        args.fixtures
-            .iter()
-            .map(|path| {
-                crate::fixtures::FixtureArgs {
-                    fixtures: vec![path.clone()],
-                    extra_fixtures: Vec::new(),
-                }
-                .load()
-            })
-            .collect()
-    };
-    let mut suites = Vec::new();
-    let mut failed = false;
-    for result in loaded {
-        match result {
-            Ok(loaded) => suites.extend(loaded),
-            Err(error) => {
-                crate::fixtures::print_errors(&error);
-                failed = true;
-            }
-        }
-    }
-    if failed {
-        return exit::USAGE;
-    }
-    let mut findings = Vec::new();
-    for suite in &suites {
-        findings.extend(lint_suite(suite, &suite.source));
-    }
-    findings.sort();
-    let cases: usize = suites.iter().map(|s| s.cases.len()).sum();
-    let mut counts: BTreeMap<Rule, usize> = BTreeMap::new();
-    for finding in &findings {
-        *counts.entry(finding.rule).or_default() += 1;
-    }
-    match args.format {
-        LintFormat::Text => {
-            for finding in &findings {
-                println!("{finding}");
-            }
-            println!(
-                "{}",
-                summary_line(&counts, findings.len(), suites.len(), cases)
-            );
-        }
-        LintFormat::Json => {
-            let rules: serde_json::Map<String, serde_json::Value> = Rule::ALL
-                .iter()
-                .map(|rule| {
-                    let count = counts.get(rule).copied().unwrap_or(0);
-                    (rule.name().to_owned(), count.into())
-                })
-                .collect();
-            let report = serde_json::json!({
-                "findings": findings,
-                "summary": {
-                    "suites": suites.len(),
-                    "cases": cases,
-                    "findings": findings.len(),
-                    "rules": rules,
-                },
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            );
-        }
-    }
-    if findings.is_empty() {
-        exit::OK
-    } else {
-        exit::FAILURES
-    }
-}
-
-fn summary_line(
-    counts: &BTreeMap<Rule, usize>,
-    total: usize,
-    suites: usize,
-    cases: usize,
-) -> String {
-    let plural =
-        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
-    let scope = format!("{}, {}", plural(suites, "suite"), plural(cases, "case"));
-    if total == 0 {
-        return format!("lint: no findings in {scope}");
-    }
-    let parts: Vec<String> = counts
-        .iter()
-        .map(|(rule, count)| format!("{count} {rule}"))
-        .collect();
-    format!(
-        "lint: {} ({}) in {scope}",
-        plural(total, "finding"),
-        parts.join(", ")
-    )
 }
 
 /// Lints one loaded suite; `text` is its file's content (for the columns of values inside a
@@ -792,4 +662,5 @@ fn spec_references(suite: &Suite, written: &[&Step], source: &Source<'_>, out: &
 }
 
 #[cfg(test)]
-mod tests;
+// The suite builders are shared with the command's tests (`commands::lint`).
+pub(crate) mod tests;

@@ -5,7 +5,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use sio_conformance::engine::{RunSettings, Verdict, run_case};
-use sio_conformance::run_command::load_options;
+use sio_conformance::fixtures::load_options;
 use sio_conformance::scenario::parse_suite;
 use sio_conformance::transport::{Limits, target::Target};
 use std::{path::Path, time::Duration};

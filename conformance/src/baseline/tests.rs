@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::engine::Finding;
-use crate::run_command::load_options;
+use crate::fixtures::load_options;
 use crate::scenario::parse_suite;
 use crate::transport::Transcript;
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::run_command::load_options;
+use crate::fixtures::load_options;
 use crate::scenario::parse_suite;
 
 const CATALOGUE: &str = r##"
@@ -241,7 +241,7 @@ fn the_shipped_catalogue_loads_and_links() {
             .collect::<Vec<_>>(),
         ["eio3", "eio4", "sio4", "sio5"]
     );
-    let suites = crate::fixtures::load_suites(&crate::fixtures::FixtureArgs::builtin()).unwrap();
+    let suites = crate::fixtures::FixtureArgs::builtin().load().unwrap();
     let coverage = link(&spec.catalogues, &suites);
     assert_eq!(errors(&spec, &coverage), Vec::<String>::new());
 }

@@ -6,6 +6,7 @@
 
 use crate::wire::{eio_to_value, hex, sio_from_value, sio_to_json_text, unhex};
 use bytes::Bytes;
+use clap::Args;
 use serde_json::Value;
 use sio_codec::{
     BINARY_BODY, DecodeError, EngineIo, FrameKind, Protocol, SocketIo, TEXT_BODY, Utf8Bytes,
@@ -13,6 +14,41 @@ use sio_codec::{
     socketio::{OutFrame, Progress, Reassembler},
 };
 use std::io::Write;
+
+/// Options of `decode` and `encode`.
+#[derive(Debug, Args)]
+pub struct WireArgs {
+    /// Engine.IO revision.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(3..=4))]
+    pub eio: u8,
+    /// Socket.IO revision (payload rules); default 5 with --eio 4, 4 with --eio 3.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(4..=5))]
+    pub sio: Option<u8>,
+    /// The input (decode) or output (encode) is one HTTP long-polling body.
+    #[arg(long, conflicts_with = "socketio")]
+    pub payload: bool,
+    /// Bare Socket.IO packets, without the Engine.IO message prefix `4`.
+    #[arg(long, conflicts_with = "engineio")]
+    pub socketio: bool,
+    /// Decode the Engine.IO layer only (messages are not decoded as Socket.IO packets).
+    #[arg(long)]
+    pub engineio: bool,
+    /// Frames (text, or `hex:…` for a binary frame) for decode; JSON packets for encode.
+    /// Read from standard input when absent.
+    pub inputs: Vec<String>,
+}
+
+impl WireArgs {
+    pub(super) fn options(&self) -> WireOptions {
+        WireOptions {
+            eio: self.eio,
+            sio: self.sio.unwrap_or(if self.eio == 3 { 4 } else { 5 }),
+            payload: self.payload,
+            socketio: self.socketio,
+            engineio: self.engineio,
+        }
+    }
+}
 
 /// Options shared by both commands.
 #[derive(Clone, Copy, Debug)]

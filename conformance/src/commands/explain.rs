@@ -13,17 +13,32 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::cli::{ExplainArgs, exit};
-use crate::run_command;
+use super::common;
+use crate::exit;
 use crate::runner::glob_match;
 use crate::scenario::CaseInstance;
+use clap::Args;
 
-/// Where `run` keeps its last report for `explain`.
-pub const LAST_RUN: &str = ".conformance/last-run.json";
+/// Options of `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The case: a full instance id, a case id without its axis part, or a glob.
+    pub case: String,
+    /// Print a standalone reproduction (curl and websocat commands) instead.
+    #[arg(long)]
+    pub repro: bool,
+    /// The JSON report to take the last run from (default: what `run` keeps in
+    /// `.conformance/last-run.json`).
+    #[arg(long, value_name = "REPORT.json")]
+    pub from: Option<PathBuf>,
+    /// The suites the case is in.
+    #[command(flatten)]
+    pub fixtures: crate::fixtures::FixtureArgs,
+}
 
 /// `conformance explain`.
 pub fn explain(args: &ExplainArgs) -> u8 {
-    let suites = match run_command::load_suites(&args.fixtures) {
+    let suites = match common::load_suites(&args.fixtures) {
         Ok(suites) => suites,
         Err(code) => return code,
     };
@@ -51,7 +66,10 @@ pub fn explain(args: &ExplainArgs) -> u8 {
                 .join(", ")
         );
     }
-    let report = args.from.clone().unwrap_or_else(|| PathBuf::from(LAST_RUN));
+    let report = args
+        .from
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(common::LAST_RUN));
     let last = read_last_run(&report, &instance.id);
     if args.repro {
         match &last {
@@ -329,7 +347,7 @@ mod tests {
         let suite = crate::scenario::parse_suite(
             "schema: conformance.fixture/v1\nsuite: s\ncases:\n  - {id: c, title: t, steps: [{sleep: 1ms}]}\n",
             Path::new("s.yaml"),
-            &run_command::load_options(),
+            &crate::fixtures::load_options(),
         )
         .unwrap();
         let text = repro(&suite.instances[0], "http://127.0.0.1:3000", &case);

@@ -14,7 +14,9 @@ pub mod matrix;
 
 pub use sio_mutants::{Mutant, Settings, Severity, server};
 
-use crate::cli::exit;
+use crate::exit;
+// The name parser is the library's (`ContractServer::with_mutant` takes names too).
+pub use crate::api::parse_mutant;
 use clap::{Args, Subcommand};
 use std::future::Future;
 
@@ -49,17 +51,6 @@ pub struct ServeArgs {
     /// Address to listen on; default `HOST` from the environment, else 127.0.0.1.
     #[arg(long)]
     pub host: Option<String>,
-}
-
-/// Parses a mutant name for clap.
-///
-/// # Errors
-/// An unknown name, with the list of known ones.
-pub fn parse_mutant(name: &str) -> Result<Mutant, String> {
-    Mutant::from_name(name).ok_or_else(|| {
-        let names: Vec<_> = Mutant::ALL.iter().map(|m| m.name()).collect();
-        format!("unknown mutant `{name}`; known: {}", names.join(", "))
-    })
 }
 
 /// `conformance mutants …`.
@@ -107,7 +98,7 @@ fn serve(args: &ServeArgs) -> u8 {
             }
         },
     };
-    crate::run_command::block_on(async {
+    crate::commands::common::block_on(async {
         let stopped = stop_signal();
         let server = match server::start(&format!("{host}:{port}"), settings).await {
             Ok(server) => server,

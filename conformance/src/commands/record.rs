@@ -15,15 +15,39 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use crate::cli::{RecordArgs, exit};
+use super::args::{RunOptions, ServerArgs};
+use super::common;
 use crate::engine::Verdict;
+use crate::exit;
 use crate::fixtures::FixtureArgs;
-use crate::run_command;
 use crate::scenario::{self, Action, Suite};
+use clap::Args;
+
+/// Options of `record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The reference server (`--exec` starts it for the recording).
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Which cases of the draft run, how the runner talks to the server, when it stops.
+    #[command(flatten)]
+    pub options: RunOptions,
+    /// The draft: a fixture whose `record` steps are filled in.
+    #[arg(long, value_name = "FILE")]
+    pub script: std::path::PathBuf,
+    /// Where to write the recorded fixture; an existing file is rewritten in place and what
+    /// changed is printed.
+    #[arg(long, value_name = "FILE")]
+    pub out: std::path::PathBuf,
+    /// Record this many times; fields that differ between runs become type matchers with a
+    /// capture, listed for review.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+}
 
 /// `conformance record`.
 pub fn record(args: &RecordArgs) -> u8 {
-    run_command::block_on(async {
+    common::block_on(async {
         match record_inner(args).await {
             Ok(()) => exit::OK,
             Err((code, message)) => {
@@ -46,7 +70,7 @@ async fn record_inner(args: &RecordArgs) -> Result<(), Failure> {
     }
     let draft = std::fs::read_to_string(&args.script)
         .map_err(|e| usage(format!("--script {}: {e}", args.script.display())))?;
-    let suite = scenario::parse_suite(&draft, &args.script, &run_command::load_options())
+    let suite = scenario::parse_suite(&draft, &args.script, &crate::fixtures::load_options())
         .map_err(|e| usage(e.to_string()))?;
     let lines = record_lines(&suite, &draft).map_err(usage)?;
     if lines.is_empty() {
@@ -159,15 +183,14 @@ async fn run_draft(args: &RecordArgs) -> Result<BTreeMap<u64, Vec<(Take, Value)>
         extra_fixtures: Vec::new(),
     };
     let quiet = |code| (code, String::new());
-    let runner =
-        run_command::run_runner(&args.server.target, &args.options, &draft).map_err(quiet)?;
-    let plan = run_command::plan(&runner).map_err(quiet)?;
+    let runner = common::run_runner(&args.server.target, &args.options, &draft).map_err(quiet)?;
+    let plan = common::plan(&runner).map_err(quiet)?;
     let settings = plan.settings.clone();
     let runs = async {
         let mut takes: BTreeMap<u64, Vec<(Take, Value)>> = BTreeMap::new();
         let mut failed = Vec::new();
         for run in 0..args.runs {
-            let report = run_command::drive(&runner, &plan, &args.options).await?;
+            let report = common::drive(&runner, &plan, &args.options).await?;
             if let Some(reason) = report.interrupted() {
                 failed.push(format!("INTERRUPTED: {reason}"));
                 break;
@@ -187,7 +210,7 @@ async fn run_draft(args: &RecordArgs) -> Result<BTreeMap<u64, Vec<(Take, Value)>
         }
         Ok((takes, failed))
     };
-    let (takes, failed) = run_command::with_server(&args.server, &settings, runs)
+    let (takes, failed) = common::with_server(&args.server, &settings, runs)
         .await
         .and_then(|ran| ran)
         .map_err(quiet)?;

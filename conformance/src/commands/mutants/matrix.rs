@@ -9,8 +9,8 @@
 //! instances ([`crate::coverage::unproven`]); the pairs that are not fail the command.
 
 use super::{Mutant, Settings, Severity, server};
-use crate::cli::exit;
 use crate::engine::{RunSettings, Verdict};
+use crate::exit;
 use crate::matcher::Captures;
 use crate::runner::{self, Selection};
 use crate::scenario::Suite;
@@ -120,7 +120,7 @@ impl Outcome {
 
 /// `conformance mutants matrix`.
 pub fn matrix(args: &MatrixArgs) -> u8 {
-    let suites = match crate::fixtures::load_suites(&args.fixtures) {
+    let suites = match crate::commands::common::load_suites(&args.fixtures) {
         Ok(suites) => Arc::new(suites),
         Err(code) => return code,
     };
@@ -138,7 +138,7 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
         chosen.dedup();
         chosen
     };
-    crate::run_command::block_on(async {
+    crate::commands::common::block_on(async {
         match run_all(args, &suites, &mutants).await {
             Ok((clean, mutated)) => {
                 let matrix = report(args, &clean, &mutated, started.elapsed());

@@ -14,10 +14,30 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cli::{DiffArgs, exit};
+use super::args::RunOptions;
+use super::common;
 use crate::engine::{CaseResult, Verdict};
-use crate::run_command;
+use crate::exit;
 use crate::transport::{Dir, Transcript, WireData, WireKind};
+use clap::Args;
+
+/// Options of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The two servers, A then B (give `--target` twice; no `--exec`: start both first).
+    #[arg(long = "target", required = true, num_args = 1)]
+    pub target: Vec<String>,
+    /// The suites: the built-in ones unless `--fixtures` replaces them.
+    #[command(flatten)]
+    pub fixtures: crate::fixtures::FixtureArgs,
+    /// Which cases run, how the runner talks to the servers, when a run stops; as for `run`.
+    #[command(flatten)]
+    pub options: RunOptions,
+    /// Report to write (repeatable): `html=PATH`, one self-contained page with the verdicts
+    /// side by side and each server's cases in detail.
+    #[arg(long, value_name = "html=PATH")]
+    pub report: Vec<String>,
+}
 
 /// One difference between the two runs of a case.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -261,11 +281,11 @@ pub fn diff(args: &DiffArgs) -> u8 {
     }
     let mut ran = None;
     let run = async |target: &str| {
-        let runner = run_command::run_runner(target, &args.options, &args.fixtures)?;
-        let plan = run_command::plan(&runner)?;
-        run_command::reachable(&plan.settings, target).await?;
+        let runner = common::run_runner(target, &args.options, &args.fixtures)?;
+        let plan = common::plan(&runner)?;
+        common::reachable(&plan.settings, target).await?;
         eprintln!("running against {target}");
-        let report = run_command::drive(&runner, &plan, &args.options).await?;
+        let report = common::drive(&runner, &plan, &args.options).await?;
         match report.interrupted() {
             Some(reason) => {
                 eprintln!("INTERRUPTED: {reason}");
@@ -274,7 +294,7 @@ pub fn diff(args: &DiffArgs) -> u8 {
             None => Ok(report.results().to_vec()),
         }
     };
-    let both = run_command::block_on(async {
+    let both = common::block_on(async {
         match (run(&a).await, run(&b).await) {
             (Ok(x), Ok(y)) => {
                 ran = Some((x, y));
