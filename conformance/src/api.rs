@@ -727,7 +727,7 @@ impl Report {
         Ok(match format {
             Format::Json => report::json(&self.results, &self.target, Trace::Failing),
             Format::Junit => report::junit(&self.results)?,
-            Format::Html => crate::html::render(&self.results, &self.target),
+            Format::Html => report::html::render(&self.results, &self.target),
             Format::Tap => report::tap(&self.results),
         })
     }

@@ -56,8 +56,6 @@ pub mod expr;
 #[doc(hidden)]
 pub mod fixtures;
 #[doc(hidden)]
-pub mod html;
-#[doc(hidden)]
 pub mod lint;
 #[doc(hidden)]
 pub mod matcher;

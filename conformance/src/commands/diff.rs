@@ -309,7 +309,7 @@ pub fn diff(args: &DiffArgs) -> u8 {
     let report = report(&a, &b, &results_a, &results_b);
     print!("{}", report.text);
     if !html.is_empty() {
-        let page = crate::html::render_matrix(&[(a, results_a), (b, results_b)]);
+        let page = crate::report::html::render_matrix(&[(a, results_a), (b, results_b)]);
         for path in &html {
             if let Err(e) = std::fs::write(path, &page) {
                 eprintln!("error: writing the HTML report {}: {e}", path.display());

@@ -6,7 +6,7 @@ use super::common::{self, drive, plan, run_runner, with_server};
 use crate::api::{Plan, Runner};
 use crate::engine::Verdict;
 use crate::exit;
-use crate::report::{self, Trace};
+use crate::report::{self, Kind as ReportKind, Trace, mark_interrupted};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -111,16 +111,6 @@ fn report_destinations(specs: &[String]) -> Result<Vec<(ReportKind, Option<PathB
     Ok(reports)
 }
 
-/// The report formats of `--report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ReportKind {
-    Json,
-    Junit,
-    Html,
-    Tap,
-    Github,
-}
-
 fn write_report(path: &std::path::Path, text: &str, append: bool) -> Result<(), String> {
     use std::io::Write as _;
     let mut file = std::fs::OpenOptions::new()
@@ -168,7 +158,7 @@ async fn execute(
         let text = match kind {
             ReportKind::Json => Ok(report::json(results, target, args.trace)),
             ReportKind::Junit => report::junit(results),
-            ReportKind::Html => Ok(crate::html::render(results, target)),
+            ReportKind::Html => Ok(report::html::render(results, target)),
             ReportKind::Tap => Ok(report::tap(results)),
             ReportKind::Github => {
                 print!("{}", report::github_annotations(results));
@@ -228,36 +218,4 @@ async fn execute(
         }
     }
     code
-}
-
-/// Marks a report as coming from an interrupted run: a JSON field (`interrupted`,
-/// `interrupted_reason`), a `testsuites` attribute (JUnit), a TAP comment, a banner (HTML,
-/// job summary).
-fn mark_interrupted(kind: ReportKind, text: &str, reason: &str) -> String {
-    let escaped = reason
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('"', "&quot;");
-    match kind {
-        ReportKind::Json => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(mut map)) => {
-                map.insert("interrupted".into(), true.into());
-                map.insert("interrupted_reason".into(), reason.into());
-                serde_json::to_string_pretty(&map).unwrap_or_else(|_| text.to_owned())
-            }
-            _ => text.to_owned(),
-        },
-        ReportKind::Junit => text.replacen(
-            "<testsuites ",
-            &format!("<testsuites interrupted=\"{escaped}\" "),
-            1,
-        ),
-        ReportKind::Tap => format!("{text}# interrupted: {reason}\n"),
-        ReportKind::Html => text.replacen(
-            "<body>",
-            &format!("<body>\n<p class=\"interrupted\"><strong>Interrupted:</strong> {escaped}; the cases not run are ERROR</p>"),
-            1,
-        ),
-        ReportKind::Github => format!("> **Interrupted**: {reason}\n\n{text}"),
-    }
 }

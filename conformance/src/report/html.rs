@@ -17,8 +17,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::{BuildHasher as _, Hasher as _};
 
+use super::spec_url;
 use crate::engine::{CaseResult, Verdict};
-use crate::report::spec_url;
 use crate::scenario::SpecRef;
 use crate::transport::{Dir, WireData, WireKind};
 
