@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Checks the layering of the runner crate (conformance/src), as ARCHITECTURE.md states it:
+
+1. the core never reaches up to a command: no module outside `commands/` names
+   `crate::commands` (nor the command line, `crate::cli`);
+2. the top-level modules of the crate form no cycle: the graph "module A names crate::B" is
+   computed over every `crate::…` and `super::…` path of conformance/src, and a cycle is
+   reported with its path (A -> B -> … -> A).
+
+    scripts/module-layers.py [SRC_DIR]      (default: conformance/src)
+
+Exit 0: the layers hold; 1: a violation (listed); 2: usage. Run by .ci/run.
+
+What counts as an import: any `crate::name` or `super::name` in code (comments and doc
+comments are skipped, since intra-doc links do not make a dependency). `super::` is resolved
+from the file's place in the tree; inside an inline module (`mod tests { use super::*; }`,
+any indented line) it is taken to stay within the file's top-level module, which is what such
+code does in this crate. A file `foo/bar.rs` and `foo.rs`/`foo/mod.rs` all belong to the
+top-level module `foo`.
+"""
+import os
+import re
+import sys
+
+# The layer above the core: only it may name these modules.
+COMMAND_LAYER = {"commands", "cli"}
+# Entry points, outside the graph: main.rs (the binary) and lib.rs (declarations and the
+# public re-exports).
+ROOT_FILES = {"lib.rs", "main.rs"}
+
+PATH = re.compile(r"\b(crate|super)::((?:super::)*)(\w+)")
+
+
+def module_of(rel):
+    """`engine/step/http.rs` -> ["engine", "step", "http"]; `engine/mod.rs` -> ["engine"]."""
+    parts = rel[:-3].split(os.sep)
+    if parts[-1] == "mod":
+        parts.pop()
+    return parts
+
+
+def strip_comment(line):
+    """The code part of a line (a `//` inside a string literal is rare enough here)."""
+    code = line.split("//", 1)[0]
+    # String literals may mention paths (messages): drop them.
+    return re.sub(r'"(?:\\.|[^"\\])*"', '""', code)
+
+
+def imports(src):
+    """{top-level module: {top-level module it names: first place it does}}."""
+    graph = {}
+    for directory, _, files in os.walk(src):
+        for name in sorted(files):
+            if not name.endswith(".rs"):
+                continue
+            path = os.path.join(directory, name)
+            rel = os.path.relpath(path, src)
+            if rel in ROOT_FILES:
+                continue
+            module = module_of(rel)
+            top = module[0]
+            edges = graph.setdefault(top, {})
+            with open(path, encoding="utf-8") as f:
+                for number, line in enumerate(f, 1):
+                    code = strip_comment(line)
+                    for m in PATH.finditer(code):
+                        kind, supers, first = m.group(1), m.group(2), m.group(3)
+                        if kind == "crate":
+                            target = first
+                        elif line.startswith((" ", "\t")):
+                            continue  # inline module or function body: see the docstring
+                        else:
+                            # `super::` at file scope: one level up per `super`.
+                            depth = len(module) - 1 - supers.count("super::")
+                            if depth > 0:
+                                continue  # still inside the same top-level module
+                            target = first
+                        if target in ("self", "super") or target == top:
+                            continue
+                        edges.setdefault(target, f"{rel}:{number}")
+    return graph
+
+
+def find_cycle(graph):
+    """One cycle of the graph as a list of modules (first == last), or None."""
+    state = {}
+    stack = []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, {})):
+            if nxt not in graph:
+                continue  # an external crate or a name that is not a module of this crate
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def main(argv):
+    if len(argv) > 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    src = argv[1] if len(argv) == 2 else "conformance/src"
+    if not os.path.isdir(src):
+        print(f"module-layers: no directory {src}", file=sys.stderr)
+        return 2
+    graph = imports(src)
+    problems = []
+    for module, edges in sorted(graph.items()):
+        if module in COMMAND_LAYER:
+            continue
+        for target, where in sorted(edges.items()):
+            if target in COMMAND_LAYER:
+                problems.append(
+                    f"{where}: core module `{module}` imports `crate::{target}` "
+                    "(only the command layer may; move the shared code down into the core)"
+                )
+    cycle = find_cycle(graph)
+    if cycle:
+        steps = [
+            f"{a} -> {b} ({graph[a][b]})" for a, b in zip(cycle, cycle[1:])
+        ]
+        problems.append("import cycle between top-level modules: " + "; ".join(steps))
+    for problem in problems:
+        print(f"module-layers: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"module-layers: {len(graph)} top-level modules of {src}, no upward import, no cycle")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
