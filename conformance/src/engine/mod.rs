@@ -6,6 +6,7 @@
 
 mod actual;
 mod conn;
+mod framing;
 mod step;
 
 pub use conn::{Conn, Item};
