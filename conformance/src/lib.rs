@@ -56,6 +56,8 @@ pub mod expr;
 #[doc(hidden)]
 pub mod fixtures;
 #[doc(hidden)]
+pub mod hex;
+#[doc(hidden)]
 pub mod lint;
 #[doc(hidden)]
 pub mod matcher;

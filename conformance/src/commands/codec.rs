@@ -4,7 +4,8 @@
 //! one binary frame. With no arguments, standard input is read: one frame per line, or the
 //! whole input as one polling body with `--payload`.
 
-use crate::wire::{eio_to_value, hex, sio_from_value, sio_to_json_text, unhex};
+use crate::hex;
+use crate::wire::{eio_to_value, sio_from_value, sio_to_json_text, unhex};
 use bytes::Bytes;
 use clap::Args;
 use serde_json::Value;
@@ -268,7 +269,7 @@ pub fn encode(
         for frame in frames {
             match frame {
                 OutFrame::Text(t) => writeln!(out, "{t}")?,
-                OutFrame::Binary(b) => writeln!(out, "hex:{}", hex(&b))?,
+                OutFrame::Binary(b) => writeln!(out, "hex:{}", hex::encode(&b))?,
             }
         }
         return Ok(());
@@ -295,7 +296,7 @@ pub fn encode(
                 out.write_all(&bytes)?;
                 writeln!(out)?;
             }
-            (FrameKind::Binary, bytes) => writeln!(out, "hex:{}", hex(&bytes))?,
+            (FrameKind::Binary, bytes) => writeln!(out, "hex:{}", hex::encode(&bytes))?,
         }
     }
     Ok(())

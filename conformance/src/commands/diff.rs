@@ -141,7 +141,9 @@ fn received(transcript: &Transcript) -> BTreeMap<String, Vec<String>> {
             (WireKind::WsText, WireData::Text(text)) => {
                 packet(text, &mut ids).into_iter().collect()
             }
-            (WireKind::WsBinary, WireData::Bytes(bytes)) => vec![format!("binary {}", hex(bytes))],
+            (WireKind::WsBinary, WireData::Bytes(bytes)) => {
+                vec![format!("binary {}", crate::hex::encode(bytes))]
+            }
             (WireKind::HttpResponse, data) => {
                 let head = format!("http {}", event.detail.clone().unwrap_or_default());
                 match data {
@@ -156,7 +158,9 @@ fn received(transcript: &Transcript) -> BTreeMap<String, Vec<String>> {
                     WireData::Text(text) => std::iter::once(head)
                         .chain(text.split('\u{1e}').filter_map(|p| packet(p, &mut ids)))
                         .collect(),
-                    WireData::Bytes(bytes) => vec![format!("{head} <{}>", hex(bytes))],
+                    WireData::Bytes(bytes) => {
+                        vec![format!("{head} <{}>", crate::hex::encode(bytes))]
+                    }
                     WireData::None => vec![head],
                 }
             }
@@ -257,10 +261,6 @@ fn canonical(value: &Value, ids: &mut Ids) -> String {
         Value::String(text) if ids.knows(text) => format!("\"{}\"", ids.name(text)),
         other => other.to_string(),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `conformance diff`.

@@ -136,7 +136,7 @@ impl Serialize for WireEvent {
         match &self.data {
             WireData::None => {}
             WireData::Text(s) => map.serialize_entry("data", s)?,
-            WireData::Bytes(b) => map.serialize_entry("hex", &hex(b))?,
+            WireData::Bytes(b) => map.serialize_entry("hex", &crate::hex::encode(b))?,
         }
         if let Some(d) = &self.detail {
             map.serialize_entry("detail", d)?;
@@ -515,7 +515,7 @@ impl Transcript {
                 }
                 WireData::Bytes(b) => {
                     let shown = &b[..b.len().min(MAX_HEX)];
-                    let _ = write!(out, " <{}", hex(shown));
+                    let _ = write!(out, " <{}", crate::hex::encode(shown));
                     if b.len() > MAX_HEX {
                         let _ = write!(out, "…> ({} bytes)", b.len());
                     } else {
@@ -537,15 +537,6 @@ fn sorted_position<'a>(
     t_ms: f64,
 ) -> usize {
     events.rposition(|e| e.t_ms <= t_ms).map_or(0, |i| i + 1)
-}
-
-/// Lowercase hex without separators.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// Escapes control characters (`\x1e` is the EIO4 record separator and must stay visible) and

@@ -10,7 +10,7 @@ use super::error::Sink;
 use super::model::{Action, HttpRequest, Outbound, RequestBody, SpecRef, Step, Target};
 use super::packet::EioPacket;
 use super::raw::{RawAsync, RawBody, RawHttp, RawStep, RawUnordered, SpannedSteps};
-use crate::matcher::{Template, decode_hex};
+use crate::matcher::Template;
 
 /// Keys that select what a step does (`expect` is one only when alone).
 const ACTIONS: &str =
@@ -409,7 +409,7 @@ impl Converter<'_, '_> {
     }
 
     fn hex(&mut self, at: At, text: &str) -> Option<Vec<u8>> {
-        decode_hex(text)
+        crate::hex::decode(text)
             .map_err(|message| self.error(at, format!("`hex`: {message}")))
             .ok()
     }
