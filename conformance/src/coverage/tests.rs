@@ -1,3 +1,4 @@
+use super::render::cell;
 use super::*;
 use crate::fixtures::load_options;
 use crate::scenario::parse_suite;
