@@ -54,7 +54,7 @@ pub mod expected;
 #[doc(hidden)]
 pub mod expr;
 #[doc(hidden)]
-pub mod fixtures;
+pub mod fixture;
 #[doc(hidden)]
 pub mod hex;
 #[doc(hidden)]
@@ -69,8 +69,6 @@ pub mod profile;
 pub mod report;
 #[doc(hidden)]
 pub mod runner;
-#[doc(hidden)]
-pub mod scenario;
 #[doc(hidden)]
 pub mod server_process;
 #[doc(hidden)]

@@ -101,7 +101,7 @@ const AXES: [&str; 4] = ["eio3", "eio4", "polling", "websocket"];
 mod tests {
     use super::*;
     use crate::engine::Finding;
-    use crate::scenario::Suite;
+    use crate::fixture::Suite;
     use crate::transport::transcript::Transcript;
     use std::time::Duration;
 
@@ -138,7 +138,7 @@ mod tests {
     /// missing is the one of the instance on the revision the server has, whatever the order.
     #[test]
     fn a_missing_capability_is_explained_by_an_instance_the_server_could_run() {
-        let suite = crate::fixtures::load_probes(None).expect("the built-in probes load");
+        let suite = crate::fixture::builtin::load_probes(None).expect("the built-in probes load");
         for order in [false, true] {
             let mut results = vec![
                 result(&suite, "probe/eio4[transport=polling]", Verdict::Pass, ""),

@@ -4,9 +4,9 @@
 
 use sio_conformance::commands::mutants::{Mutant, Settings, server};
 use sio_conformance::engine::{RunSettings, Verdict};
-use sio_conformance::fixtures::load_options;
+use sio_conformance::fixture::builtin::load_options;
+use sio_conformance::fixture::load_dir_with;
 use sio_conformance::runner::{self, Selection};
-use sio_conformance::scenario::load_dir_with;
 use sio_conformance::transport::target::Target;
 use std::time::Duration;
 

@@ -12,9 +12,9 @@ pub use run_report::{Case, Format, Report};
 use crate::baseline::Baseline;
 use crate::engine::{CaseResult, RunSettings, Verdict};
 use crate::expected::Expected;
-use crate::fixtures::FixtureArgs;
+use crate::fixture::Suite;
+use crate::fixture::builtin::FixtureArgs;
 use crate::runner::{self, Control, Selection, Stop};
-use crate::scenario::Suite;
 use crate::transport::target::Target;
 use crate::{preflight, server_process};
 use std::fmt;
@@ -264,7 +264,7 @@ impl Runner {
         let suites = self
             .fixtures
             .load()
-            .map_err(|e| Error::usage(crate::fixtures::describe(&e)))?;
+            .map_err(|e| Error::usage(crate::fixture::builtin::describe(&e)))?;
         let settings = self.settings()?;
         let read = |flag: &str, path: &Path| {
             std::fs::read_to_string(path)
@@ -416,7 +416,7 @@ async fn socketio_note(plan: &Plan) -> Option<String> {
     if revisions.is_empty() {
         return None;
     }
-    let probes = crate::fixtures::load_probes(None).ok()?;
+    let probes = crate::fixture::builtin::load_probes(None).ok()?;
     let selection = Selection {
         run: vec!["probe/socketio".into()],
         eio: revisions,

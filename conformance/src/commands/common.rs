@@ -6,10 +6,10 @@ use super::args::{ClientArgs, RunOptions, ServerArgs};
 use crate::api::{Event, Plan, Report, Runner};
 use crate::engine::RunSettings;
 use crate::exit;
-use crate::fixtures::FixtureArgs;
+use crate::fixture::builtin::FixtureArgs;
+use crate::fixture::{FixtureError, Suite};
 use crate::matcher::Captures;
 use crate::runner;
-use crate::scenario::{FixtureError, Suite};
 use crate::server_process::{self, Readiness, ServerProcess};
 use std::{io::IsTerminal, sync::Arc, time::Duration};
 
@@ -254,5 +254,5 @@ pub fn load_suites(args: &FixtureArgs) -> Result<Vec<Suite>, u8> {
 
 /// Prints every diagnostic of `error`, with its snippet.
 pub fn print_errors(error: &FixtureError) {
-    eprintln!("error: {}", crate::fixtures::describe(error));
+    eprintln!("error: {}", crate::fixture::builtin::describe(error));
 }

@@ -15,7 +15,7 @@ pub struct CoverageArgs {
     pub format: Format,
     /// The suites whose cases cover the statements.
     #[command(flatten)]
-    pub fixtures: crate::fixtures::FixtureArgs,
+    pub fixtures: crate::fixture::builtin::FixtureArgs,
     /// Catalogue directory (default: the built-in `fixtures/spec`).
     #[arg(long, value_name = "DIR")]
     pub spec: Option<PathBuf>,

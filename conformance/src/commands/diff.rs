@@ -29,7 +29,7 @@ pub struct DiffArgs {
     pub target: Vec<String>,
     /// The suites: the built-in ones unless `--fixtures` replaces them.
     #[command(flatten)]
-    pub fixtures: crate::fixtures::FixtureArgs,
+    pub fixtures: crate::fixture::builtin::FixtureArgs,
     /// Which cases run, how the runner talks to the servers, when a run stops; as for `run`.
     #[command(flatten)]
     pub options: RunOptions,

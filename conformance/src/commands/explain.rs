@@ -15,8 +15,8 @@ use serde_json::Value;
 
 use super::common;
 use crate::exit;
+use crate::fixture::CaseInstance;
 use crate::runner::glob_match;
-use crate::scenario::CaseInstance;
 use clap::Args;
 
 /// Options of `explain`.
@@ -33,7 +33,7 @@ pub struct ExplainArgs {
     pub from: Option<PathBuf>,
     /// The suites the case is in.
     #[command(flatten)]
-    pub fixtures: crate::fixtures::FixtureArgs,
+    pub fixtures: crate::fixture::builtin::FixtureArgs,
 }
 
 /// `conformance explain`.
@@ -108,7 +108,7 @@ fn describe(instance: &CaseInstance) -> String {
     }
     let base = instance.spec_base_url.as_deref().unwrap_or("");
     for spec in &instance.spec {
-        if let crate::scenario::SpecRef::Anchor { anchor, quote } = spec {
+        if let crate::fixture::SpecRef::Anchor { anchor, quote } = spec {
             let _ = writeln!(out, "  spec: {}", crate::report::spec_url(base, anchor));
             if let Some(quote) = quote {
                 for line in quote.trim().lines() {
@@ -124,7 +124,7 @@ fn describe(instance: &CaseInstance) -> String {
 
 /// The case's lines of its fixture file, numbered.
 fn fixture_excerpt(source: &str, line: u64) -> String {
-    match crate::scenario::excerpt(source, line, usize::MAX) {
+    match crate::fixture::excerpt(source, line, usize::MAX) {
         Ok(lines) => (line..)
             .zip(lines)
             .fold(String::new(), |mut out, (n, text)| {
@@ -344,10 +344,10 @@ mod tests {
                 {"t_ms": 4.0, "conn": "ws", "dir": "tx", "kind": "ws_text", "data": "2probe"}
             ]
         });
-        let suite = crate::scenario::parse_suite(
+        let suite = crate::fixture::parse_suite(
             "schema: conformance.fixture/v1\nsuite: s\ncases:\n  - {id: c, title: t, steps: [{sleep: 1ms}]}\n",
             Path::new("s.yaml"),
-            &crate::fixtures::load_options(),
+            &crate::fixture::builtin::load_options(),
         )
         .unwrap();
         let text = repro(&suite.instances[0], "http://127.0.0.1:3000", &case);

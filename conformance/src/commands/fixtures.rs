@@ -1,7 +1,7 @@
 //! `conformance fixtures`: the files built into the binary, listed or exported.
 
 use crate::exit;
-use crate::fixtures::{export, files, revision};
+use crate::fixture::builtin::{export, files, revision};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 

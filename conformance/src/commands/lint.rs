@@ -2,8 +2,8 @@
 //! or the given files, printed as text or JSON; exit 1 on findings.
 
 use crate::exit;
+use crate::fixture::{FixtureError, Suite};
 use crate::lint::{Rule, lint_suite};
-use crate::scenario::{FixtureError, Suite};
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -35,14 +35,14 @@ pub fn lint(args: &LintArgs) -> u8 {
     // default the built-in suites and probes.
     let loaded: Vec<Result<Vec<Suite>, FixtureError>> = if args.fixtures.is_empty() {
         vec![
-            crate::fixtures::FixtureArgs::builtin().load(),
-            crate::fixtures::load_probes(None).map(|s| vec![s]),
+            crate::fixture::builtin::FixtureArgs::builtin().load(),
+            crate::fixture::builtin::load_probes(None).map(|s| vec![s]),
         ]
     } else {
         args.fixtures
             .iter()
             .map(|path| {
-                crate::fixtures::FixtureArgs {
+                crate::fixture::builtin::FixtureArgs {
                     fixtures: vec![path.clone()],
                     extra_fixtures: Vec::new(),
                 }

@@ -1,7 +1,7 @@
 //! `conformance list`: the case instances of the suites, as text or JSON.
 
 use crate::exit;
-use crate::scenario;
+use crate::fixture;
 use clap::Args;
 
 /// Options of `list`.
@@ -9,7 +9,7 @@ use clap::Args;
 pub struct ListArgs {
     /// The suites to list.
     #[command(flatten)]
-    pub fixtures: crate::fixtures::FixtureArgs,
+    pub fixtures: fixture::builtin::FixtureArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
@@ -38,8 +38,8 @@ pub fn list(args: &ListArgs) -> u8 {
                     .spec
                     .iter()
                     .map(|s| match s {
-                        scenario::SpecRef::Requirement(id) => id.clone(),
-                        scenario::SpecRef::Anchor { anchor, .. } => anchor.clone(),
+                        fixture::SpecRef::Requirement(id) => id.clone(),
+                        fixture::SpecRef::Anchor { anchor, .. } => anchor.clone(),
                     })
                     .collect::<Vec<_>>()
                     .join(" ");

@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 
 /// Conformance runner and codec tools for the Engine.IO / Socket.IO wire protocol.
 #[derive(Debug, Parser)]
-#[command(name = "conformance", version, long_version = crate::fixtures::long_version(), about)]
+#[command(name = "conformance", version, long_version = crate::fixture::builtin::long_version(), about)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

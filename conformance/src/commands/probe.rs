@@ -6,9 +6,9 @@ use super::args::{ClientArgs, ServerArgs};
 use super::common;
 use crate::engine::{RunSettings, Verdict};
 use crate::exit;
+use crate::fixture::Suite;
 use crate::profile::Profile;
 use crate::runner::{self, Selection};
-use crate::scenario::Suite;
 use clap::Args;
 
 /// Options of `probe`.
@@ -30,7 +30,7 @@ pub struct ProbeArgs {
 
 /// `conformance probe`.
 pub fn probe(args: &ProbeArgs) -> u8 {
-    let suite = match crate::fixtures::load_probes(args.probes.as_deref()) {
+    let suite = match crate::fixture::builtin::load_probes(args.probes.as_deref()) {
         Ok(suite) => suite,
         Err(e) => {
             for diagnostic in &e.diagnostics {

@@ -19,8 +19,8 @@ use super::args::{RunOptions, ServerArgs};
 use super::common;
 use crate::engine::Verdict;
 use crate::exit;
-use crate::fixtures::FixtureArgs;
-use crate::scenario::{self, Action, Suite};
+use crate::fixture::builtin::FixtureArgs;
+use crate::fixture::{self, Action, Suite};
 use clap::Args;
 
 /// Options of `record`.
@@ -70,7 +70,7 @@ async fn record_inner(args: &RecordArgs) -> Result<(), Failure> {
     }
     let draft = std::fs::read_to_string(&args.script)
         .map_err(|e| usage(format!("--script {}: {e}", args.script.display())))?;
-    let suite = scenario::parse_suite(&draft, &args.script, &crate::fixtures::load_options())
+    let suite = fixture::parse_suite(&draft, &args.script, &fixture::builtin::load_options())
         .map_err(|e| usage(e.to_string()))?;
     let lines = record_lines(&suite, &draft).map_err(usage)?;
     if lines.is_empty() {
@@ -143,9 +143,9 @@ fn plural(n: usize) -> &'static str {
 /// `- record: {conn: …}` (the recorder replaces the line).
 fn record_lines(suite: &Suite, draft: &str) -> Result<Vec<u64>, String> {
     let mut lines = Vec::new();
-    let check = |steps: &[scenario::Step]| {
+    let check = |steps: &[fixture::Step]| {
         let mut found = Vec::new();
-        scenario::walk_steps(steps, &mut |step| {
+        fixture::walk_steps(steps, &mut |step| {
             if matches!(step.action, Action::Record { .. }) {
                 found.push(step.line);
             }

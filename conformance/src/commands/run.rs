@@ -18,7 +18,7 @@ pub struct RunArgs {
     pub server: ServerArgs,
     /// The suites: the built-in ones unless `--fixtures` replaces them.
     #[command(flatten)]
-    pub fixtures: crate::fixtures::FixtureArgs,
+    pub fixtures: crate::fixture::builtin::FixtureArgs,
     /// Which cases run, how the runner talks to the server, when the run stops.
     #[command(flatten)]
     pub options: RunOptions,

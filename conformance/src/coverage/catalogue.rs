@@ -215,7 +215,9 @@ pub fn load_spec(dir: &Path) -> Result<Spec, String> {
 /// # Errors
 /// As [`load_spec`] (it cannot fail once the tests pass).
 pub fn builtin_spec() -> Result<Spec, String> {
-    parse_spec(crate::fixtures::yaml_in("fixtures/spec").map(|f| (Path::new(f.path), f.text)))
+    parse_spec(
+        crate::fixture::builtin::yaml_in("fixtures/spec").map(|f| (Path::new(f.path), f.text)),
+    )
 }
 
 /// `--spec DIR`, else the built-in catalogue.

@@ -34,7 +34,7 @@ pub use render::{markdown, text};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::scenario::{CaseInstance, SpecRef, Suite};
+use crate::fixture::{CaseInstance, SpecRef, Suite};
 use sio_mutants::Mutant;
 
 /// Where one spec reference points.

@@ -1,4 +1,4 @@
-//! Actual values for the matcher, in the shapes `scenario::packet` documents.
+//! Actual values for the matcher, in the shapes `fixture::packet` documents.
 
 use super::framing::Framing;
 use crate::transport::http::HttpResponse;

@@ -2,7 +2,7 @@
 //!
 //! Loading already rejects what cannot run (unknown keys, bad patterns, a connection used
 //! before it is opened, and `undefined-variable`: a `${name}` that no earlier step captures
-//! and that is not a built-in, see `scenario::validate`). The lint looks at suites that loaded
+//! and that is not a built-in, see `fixture::validate`). The lint looks at suites that loaded
 //! and reports, each at `file:line:column`:
 //!
 //! | rule | what |
@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::scenario::{Action, Step, Suite};
+use crate::fixture::{Action, Step, Suite};
 
 /// The lint rules (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

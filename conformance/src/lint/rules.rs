@@ -5,11 +5,11 @@ use super::{Flow, Occurrence, Out, Position, Rule, Source, at};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::expr::Expr;
-use crate::matcher::Pattern;
-use crate::scenario::{
+use crate::fixture::{
     Action, EioType, HttpRequest, Inbound, Outbound, RequestBody, ResponseExpect, SpecRef, Step,
     Suite, Target,
 };
+use crate::matcher::Pattern;
 
 pub(super) fn unused_captures(flows: &[Flow<'_>], source: &Source<'_>, out: &mut Out<'_>) {
     // (step position, name) → (read in some run, the step).

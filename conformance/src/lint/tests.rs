@@ -2,7 +2,7 @@
 //! are lint-clean (the command's exit codes: `commands::lint`).
 
 use super::*;
-use crate::scenario;
+use crate::fixture;
 
 const HEADER: &str = r#"schema: conformance.fixture/v1
 suite: t
@@ -32,7 +32,7 @@ pub(crate) fn suite(rest: &str) -> String {
 }
 
 fn lint_text(text: &str) -> Vec<Finding> {
-    let suite = scenario::parse_suite(text, Path::new("t.yaml"), &crate::fixtures::load_options())
+    let suite = fixture::parse_suite(text, Path::new("t.yaml"), &fixture::builtin::load_options())
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
     lint_suite(&suite, text)
 }
@@ -203,8 +203,12 @@ fn undefined_variables_are_load_errors_not_lint_findings() {
             "      - http: {query: \"EIO=4&transport=polling&sid=${sid}\"}\n        expect: {status: 400}\n"
         )
     ));
-    let error = scenario::parse_suite(&text, Path::new("t.yaml"), &crate::fixtures::load_options())
-        .expect_err("an undefined variable does not load");
+    let error = fixture::parse_suite(
+        &text,
+        Path::new("t.yaml"),
+        &fixture::builtin::load_options(),
+    )
+    .expect_err("an undefined variable does not load");
     assert!(
         error.to_string().contains("unknown variable `${sid}`"),
         "{error}"
@@ -449,8 +453,12 @@ fn fixed_duration_is_a_step_key_and_not_for_use_steps() {
         "{HANDSHAKE}cases:\n{}",
         case("c", "      - use: handshake\n        fixed_duration: why\n")
     ));
-    let error = scenario::parse_suite(&text, Path::new("t.yaml"), &crate::fixtures::load_options())
-        .expect_err("not on `use`");
+    let error = fixture::parse_suite(
+        &text,
+        Path::new("t.yaml"),
+        &fixture::builtin::load_options(),
+    )
+    .expect_err("not on `use`");
     assert!(
         error
             .to_string()
@@ -524,10 +532,10 @@ fn cases_and_anchors_without_their_sentence() {
 
 #[test]
 fn the_built_in_fixtures_are_lint_clean() {
-    let mut suites = crate::fixtures::FixtureArgs::builtin()
+    let mut suites = fixture::builtin::FixtureArgs::builtin()
         .load()
         .unwrap_or_else(|e| panic!("{e}"));
-    suites.push(crate::fixtures::load_probes(None).unwrap_or_else(|e| panic!("{e}")));
+    suites.push(fixture::builtin::load_probes(None).unwrap_or_else(|e| panic!("{e}")));
     let mut linted = 0;
     for suite in &suites {
         let findings = lint_suite(suite, &suite.source);

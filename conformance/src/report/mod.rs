@@ -21,7 +21,7 @@ pub use root_cause::{RootCause, root_causes};
 pub use tap::tap;
 
 use crate::engine::{CaseResult, Verdict};
-use crate::scenario::SpecRef;
+use crate::fixture::SpecRef;
 use serde::Serialize;
 use std::path::Path;
 

@@ -11,9 +11,9 @@
 use super::{Mutant, Settings, Severity, server};
 use crate::engine::{RunSettings, Verdict};
 use crate::exit;
+use crate::fixture::Suite;
 use crate::matcher::Captures;
 use crate::runner::{self, Selection};
-use crate::scenario::Suite;
 use crate::transport::target::Target;
 use clap::Args;
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,7 +43,7 @@ pub struct MatrixArgs {
     pub mutants: Vec<Mutant>,
     /// The suites whose cases meet the mutants.
     #[command(flatten)]
-    pub fixtures: crate::fixtures::FixtureArgs,
+    pub fixtures: crate::fixture::builtin::FixtureArgs,
     /// Default deadline of a step (the servers' timers are 300/200 ms, so short is enough).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,

@@ -11,7 +11,7 @@ pub(crate) use decode::{is_socketio_packet, payload_packets, protocol_of};
 use decode::{is_upper_layer, payload, ws_item};
 use poll::poll_loop;
 
-use crate::scenario::Heartbeat;
+use crate::fixture::Heartbeat;
 use crate::transport::{
     Limits, Transcript,
     backlog::{self, BacklogReceiver, Overflow},
@@ -142,7 +142,7 @@ pub struct Conn {
     /// What [`Conn::pump`] left out of `queue` because it was full.
     dropped: Overflow,
     limits: Limits,
-    /// An Engine.IO-level case ([`crate::scenario::Layer::Engineio`]): messages that carry
+    /// An Engine.IO-level case ([`crate::fixture::Layer::Engineio`]): messages that carry
     /// Socket.IO packets are left out (see [`is_upper_layer`]).
     pub(crate) hide_upper_layer: bool,
     closed: bool,

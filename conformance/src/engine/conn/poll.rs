@@ -2,7 +2,7 @@
 
 use super::Item;
 use super::decode::{payload, payload_packets, wants_base64};
-use crate::scenario::Heartbeat;
+use crate::fixture::Heartbeat;
 use crate::transport::{
     Transcript,
     backlog::BacklogSender,

@@ -4,8 +4,8 @@
 //! the notes of a NON-STRICT match.
 
 use crate::engine::{CaseState, Finding, Item, StepFailure, Verdict, actual};
+use crate::fixture::{Inbound, Step};
 use crate::matcher::{MatchOutcome, binary_value, match_value};
-use crate::scenario::{Inbound, Step};
 use crate::wire;
 use bytes::Bytes;
 use serde_json::Value;
@@ -172,7 +172,7 @@ pub(super) fn overflow(item: &Item, waiting_for: &str) -> StepFailure {
     StepFailure {
         expected: Some(waiting_for.to_owned()),
         actual: Some(item.describe()),
-        grade: Some(crate::scenario::Grade::Fail),
+        grade: Some(crate::fixture::Grade::Fail),
         ..StepFailure::new(format!(
             "{frames} frames, {} arrived while waiting for {waiting_for}",
             crate::transport::transcript::human_bytes(*bytes)

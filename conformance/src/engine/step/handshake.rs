@@ -5,8 +5,8 @@
 
 use crate::engine::conn::{payload_packets, protocol_of};
 use crate::engine::{CaseState, Conn, Item, StepFailure};
+use crate::fixture::{EioPacketPattern, Layer, ResponseExpect, Target as StepTarget, Transport};
 use crate::matcher::match_value;
-use crate::scenario::{EioPacketPattern, Layer, ResponseExpect, Target as StepTarget, Transport};
 use crate::transport::{
     http::HttpRequest,
     ws::{self, WsConnect},

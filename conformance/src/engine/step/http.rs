@@ -7,8 +7,8 @@ use super::send::eio_packet;
 use crate::engine::conn::protocol_of;
 use crate::engine::framing::Framing;
 use crate::engine::{CaseState, StepFailure, actual};
+use crate::fixture::{BodyExpect, Layer, RequestBody, ResponseExpect, Target as StepTarget};
 use crate::matcher::{MatchOutcome, Pattern, match_parts};
-use crate::scenario::{BodyExpect, Layer, RequestBody, ResponseExpect, Target as StepTarget};
 use crate::transport::http::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use serde_json::Value;
@@ -39,7 +39,7 @@ impl CaseState<'_> {
     /// the payload cannot carry is a harness error that says to send it another way.
     pub(super) fn build_request(
         &self,
-        request: &crate::scenario::HttpRequest,
+        request: &crate::fixture::HttpRequest,
     ) -> Result<HttpRequest, StepFailure> {
         let path_and_query = self.path_and_query(&request.target)?;
         let body = match &request.body {
@@ -98,7 +98,7 @@ impl CaseState<'_> {
             let outcome = self.match_response_parts(&alternative.expect, response, framing, None);
             if outcome.passed() {
                 return match alternative.grade {
-                    crate::scenario::Grade::Pass => self.non_strict_notes(outcome),
+                    crate::fixture::Grade::Pass => self.non_strict_notes(outcome),
                     grade => Err(StepFailure {
                         grade: Some(grade),
                         actual: Some(format!("status {}", response.status)),
@@ -146,7 +146,7 @@ impl CaseState<'_> {
         let heartbeat_expected = expected.iter().any(|p| {
             matches!(
                 p.kind,
-                crate::scenario::EioType::Ping | crate::scenario::EioType::Noop
+                crate::fixture::EioType::Ping | crate::fixture::EioType::Noop
             )
         });
         let framing = Framing::of(&req.path_and_query);
@@ -218,7 +218,7 @@ impl CaseState<'_> {
             ));
         }
         match expect.gather {
-            Some(grade) if responses > 1 && grade != crate::scenario::Grade::Pass => {
+            Some(grade) if responses > 1 && grade != crate::fixture::Grade::Pass => {
                 Err(StepFailure {
                     grade: Some(grade),
                     actual: Some(format!("{responses} responses")),

@@ -24,7 +24,7 @@ use self::expect::overflow;
 use self::http::poll;
 use crate::engine::framing::Framing;
 use crate::engine::{CaseState, Conn, Finding, Item, StepFailure, Verdict, grade};
-use crate::scenario::{Action, Layer, Since, Step};
+use crate::fixture::{Action, Layer, Since, Step};
 use std::{future::Future, pin::Pin, time::Duration};
 use tokio::time::Instant;
 
@@ -204,8 +204,8 @@ impl CaseState<'_> {
                     .await
                     .map_err(|f| StepFailure {
                         grade: Some(match f.verdict {
-                            Verdict::NonStrict => crate::scenario::Grade::NonStrict,
-                            _ => crate::scenario::Grade::Fail,
+                            Verdict::NonStrict => crate::fixture::Grade::NonStrict,
+                            _ => crate::fixture::Grade::Fail,
                         }),
                         expected: f.expected,
                         actual: f.actual,

@@ -3,7 +3,7 @@
 
 use super::expect::{overflow, reassemble, socketio_reassembler};
 use crate::engine::{CaseState, Item, StepFailure};
-use crate::scenario::Step;
+use crate::fixture::Step;
 use crate::wire;
 use serde_json::Value;
 use sio_codec::engineio;

@@ -3,8 +3,8 @@
 //! frames: the header and its attachments).
 
 use crate::engine::{CaseState, StepFailure};
+use crate::fixture::{EioData, EioPacket, Outbound, SioPacket};
 use crate::matcher::interpolate_value;
-use crate::scenario::{EioData, EioPacket, Outbound, SioPacket};
 use crate::wire;
 use serde_json::Value;
 use sio_codec::{engineio, socketio::OutFrame};
@@ -101,25 +101,25 @@ pub(super) fn eio_packet<'a>(
 ) -> engineio::Packet<'a> {
     let text_data = text.as_deref();
     match packet.kind {
-        crate::scenario::EioType::Open => {
+        crate::fixture::EioType::Open => {
             engineio::Packet::Open(engineio::Handshake::new("", &[], 0, 0, None))
         }
-        crate::scenario::EioType::Close => engineio::Packet::Close,
-        crate::scenario::EioType::Ping => engineio::Packet::Ping(text_data),
-        crate::scenario::EioType::Pong => engineio::Packet::Pong(text_data),
-        crate::scenario::EioType::Message => match &packet.data {
+        crate::fixture::EioType::Close => engineio::Packet::Close,
+        crate::fixture::EioType::Ping => engineio::Packet::Ping(text_data),
+        crate::fixture::EioType::Pong => engineio::Packet::Pong(text_data),
+        crate::fixture::EioType::Message => match &packet.data {
             Some(EioData::Binary(b)) => engineio::Packet::binary(b),
             _ => engineio::Packet::text(text_data.unwrap_or_default()),
         },
-        crate::scenario::EioType::Upgrade => engineio::Packet::Upgrade,
-        crate::scenario::EioType::Noop => engineio::Packet::Noop,
+        crate::fixture::EioType::Upgrade => engineio::Packet::Upgrade,
+        crate::fixture::EioType::Noop => engineio::Packet::Noop,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::EioType;
+    use crate::fixture::EioType;
 
     #[test]
     fn fixture_packets_become_codec_packets() {

@@ -6,8 +6,8 @@ use super::{MAX_BYTES, MAX_FIXTURE_LINES};
 use std::fmt::Write as _;
 
 use crate::engine::{CaseResult, Verdict};
+use crate::fixture::SpecRef;
 use crate::report::spec_url;
-use crate::scenario::SpecRef;
 use crate::transport::{Dir, WireData, WireKind};
 
 pub(super) fn level(result: &CaseResult) -> String {
@@ -68,7 +68,7 @@ pub(super) fn case_row(out: &mut String, result: &CaseResult, id: &str) {
         let ran = !matches!(f.verdict, Verdict::Unsupported | Verdict::Skipped);
         if let (true, Ok(lines)) = (
             ran && f.line != i.line,
-            crate::scenario::excerpt(&i.source, f.line, 12),
+            crate::fixture::excerpt(&i.source, f.line, 12),
         ) {
             numbered(out, "fx-step", f.line, &lines, &[]);
         }
@@ -132,7 +132,7 @@ fn spec(out: &mut String, result: &CaseResult) {
 fn fixture(out: &mut String, result: &CaseResult) {
     let i = &result.instance;
     let file = esc(&i.file.display().to_string());
-    match crate::scenario::excerpt(&i.source, i.line, MAX_FIXTURE_LINES) {
+    match crate::fixture::excerpt(&i.source, i.line, MAX_FIXTURE_LINES) {
         Ok(lines) => {
             let _ = write!(out, "<h4>Fixture <code>{file}:{}</code></h4>", i.line);
             let hits: Vec<u64> = result.findings.iter().map(|f| f.line).collect();
