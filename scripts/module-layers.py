@@ -11,13 +11,14 @@
 
 Exit 0: the layers hold; 1: a violation (listed); 2: usage. Run by .ci/run.
 
-What counts as an import: any `crate::name` or `super::name` in code (comments and doc
+What counts as an import: any `crate::name`, `super::name` or grouped `crate::{a, b}` in code (comments and doc
 comments are skipped, since intra-doc links do not make a dependency). `super::` is resolved
 from the file's place in the tree; inside an inline module (`mod tests { use super::*; }`,
 any indented line) it is taken to stay within the file's top-level module, which is what such
 code does in this crate. A file `foo/bar.rs` and `foo.rs`/`foo/mod.rs` all belong to the
 top-level module `foo`.
 """
+import bisect
 import os
 import re
 import sys
@@ -28,7 +29,7 @@ COMMAND_LAYER = {"commands", "cli"}
 # public re-exports).
 ROOT_FILES = {"lib.rs", "main.rs"}
 
-PATH = re.compile(r"\b(crate|super)::((?:super::)*)(\w+)")
+PATH = re.compile(r"\b(crate|super)::((?:super::)*)(\w*)(?=\{|\b)")
 
 
 def module_of(rel):
@@ -46,6 +47,34 @@ def strip_comment(line):
     return re.sub(r'"(?:\\.|[^"\\])*"', '""', code)
 
 
+def group_names(text, start):
+    """The first name of each item of the `{…}` group that opens at `text[start]`
+    (`crate::{a, b::c, d::{e, f}}` -> a, b, d), and where the group ends."""
+    names, depth, item, i = [], 0, "", start
+    while i < len(text):
+        c = text[i]
+        if c == "{":
+            depth += 1
+            if depth == 1:
+                i += 1
+                continue
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                names.append(item)
+                break
+        elif c == "," and depth == 1:
+            names.append(item)
+            item = ""
+            i += 1
+            continue
+        if depth == 1:
+            item += c
+        i += 1
+    firsts = [re.match(r"\s*(\w*)", n).group(1) for n in names]
+    return [n for n in firsts if n], i
+
+
 def imports(src):
     """{top-level module: {top-level module it names: first place it does}}."""
     graph = {}
@@ -61,23 +90,34 @@ def imports(src):
             top = module[0]
             edges = graph.setdefault(top, {})
             with open(path, encoding="utf-8") as f:
-                for number, line in enumerate(f, 1):
-                    code = strip_comment(line)
-                    for m in PATH.finditer(code):
-                        kind, supers, first = m.group(1), m.group(2), m.group(3)
-                        if kind == "crate":
-                            target = first
-                        elif line.startswith((" ", "\t")):
-                            continue  # inline module or function body: see the docstring
-                        else:
-                            # `super::` at file scope: one level up per `super`.
-                            depth = len(module) - 1 - supers.count("super::")
-                            if depth > 0:
-                                continue  # still inside the same top-level module
-                            target = first
-                        if target in ("self", "super") or target == top:
-                            continue
-                        edges.setdefault(target, f"{rel}:{number}")
+                lines = [strip_comment(line) for line in f]
+            # Line starts, to name the line of a match in the joined text.
+            starts, offset = [], 0
+            for line in lines:
+                starts.append(offset)
+                offset += len(line) if line.endswith("\n") else len(line) + 1
+            text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+            def line_of(pos):
+                return bisect.bisect_right(starts, pos)
+
+            for m in PATH.finditer(text):
+                kind, supers, first = m.group(1), m.group(2), m.group(3)
+                number = line_of(m.start())
+                raw = lines[number - 1]
+                if kind == "super" and raw.startswith((" ", "\t")):
+                    continue  # inline module or function body: see the docstring
+                if kind == "super":
+                    # `super::` at file scope: one level up per `super`.
+                    if len(module) - 1 - supers.count("super::") > 0:
+                        continue  # still inside the same top-level module
+                targets = [first]
+                if first == "" or text[m.end(3)] == "{":
+                    targets, _ = group_names(text, m.end(3))
+                for target in targets:
+                    if target in ("self", "super", "crate") or target == top:
+                        continue
+                    edges.setdefault(target, f"{rel}:{number}")
     return graph
 
 
