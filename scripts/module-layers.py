@@ -5,18 +5,20 @@
    `crate::commands` (nor the command line, `crate::cli`);
 2. the top-level modules of the crate form no cycle: the graph "module A names crate::B" is
    computed over every `crate::…` and `super::…` path of conformance/src, and a cycle is
-   reported with its path (A -> B -> … -> A).
+   reported with its path (A -> B -> … -> A);
+3. the command modules form no cycle either, and none imports the command line back
+   (`commands/mod.rs` declares and dispatches to every command: a command that names an item
+   of it, `super::Cli` or `crate::commands::exit`, closes a circle).
 
     scripts/module-layers.py [SRC_DIR]      (default: conformance/src)
 
 Exit 0: the layers hold; 1: a violation (listed); 2: usage. Run by .ci/run.
 
-What counts as an import: any `crate::name`, `super::name` or grouped `crate::{a, b}` in code (comments and doc
-comments are skipped, since intra-doc links do not make a dependency). `super::` is resolved
-from the file's place in the tree; inside an inline module (`mod tests { use super::*; }`,
-any indented line) it is taken to stay within the file's top-level module, which is what such
-code does in this crate. A file `foo/bar.rs` and `foo.rs`/`foo/mod.rs` all belong to the
-top-level module `foo`.
+What counts as an import: any `crate::name`, `super::name` or grouped `crate::{a, b}` in
+code (comments and doc comments are skipped, since intra-doc links do not make a
+dependency). `super::` is resolved from the file's place in the tree and the inline modules
+(`mod tests { … }`) around it. A file `foo/bar.rs` and `foo.rs`/`foo/mod.rs` all belong to
+the top-level module `foo`.
 """
 import bisect
 import os
@@ -30,6 +32,27 @@ COMMAND_LAYER = {"commands", "cli"}
 ROOT_FILES = {"lib.rs", "main.rs"}
 
 PATH = re.compile(r"\b(crate|super)::((?:super::)*)(\w*)(?=\{|\b)")
+
+
+INLINE_MOD = re.compile(r"^(\s*)(?:pub(?:\([\w:]+\))? )?mod \w+ \{")
+
+
+def inline_depths(lines):
+    """For each line, how many inline modules (`mod tests { … }`) it sits in: a `super::`
+    there is one level further from the file's own module per inline module. Relies on the
+    closing brace of an inline module being alone at the indentation of its `mod` line, as
+    rustfmt writes it."""
+    depths, open_at = [], []
+    for line in lines:
+        if open_at and line.rstrip("\n") == open_at[-1] + "}":
+            depths.append(len(open_at))
+            open_at.pop()
+            continue
+        depths.append(len(open_at))
+        m = INLINE_MOD.match(line)
+        if m:
+            open_at.append(m.group(1))
+    return depths
 
 
 def module_of(rel):
@@ -90,7 +113,9 @@ def imports(src):
             top = module[0]
             edges = graph.setdefault(top, {})
             with open(path, encoding="utf-8") as f:
-                lines = [strip_comment(line) for line in f]
+                raw_lines = f.readlines()
+            depths = inline_depths(raw_lines)
+            lines = [strip_comment(line) for line in raw_lines]
             # Line starts, to name the line of a match in the joined text.
             starts, offset = [], 0
             for line in lines:
@@ -104,12 +129,10 @@ def imports(src):
             for m in PATH.finditer(text):
                 kind, supers, first = m.group(1), m.group(2), m.group(3)
                 number = line_of(m.start())
-                raw = lines[number - 1]
-                if kind == "super" and raw.startswith((" ", "\t")):
-                    continue  # inline module or function body: see the docstring
                 if kind == "super":
-                    # `super::` at file scope: one level up per `super`.
-                    if len(module) - 1 - supers.count("super::") > 0:
+                    # One level up per `super`, from the file's module and its inline modules.
+                    depth = len(module) + depths[number - 1]
+                    if depth - 1 - supers.count("super::") > 0:
                         continue  # still inside the same top-level module
                 targets = [first]
                 if first == "" or text[m.end(3)] == "{":
@@ -150,6 +173,53 @@ def find_cycle(graph):
     return None
 
 
+COMMANDS = "commands"
+DISPATCH = "(commands/mod.rs)"
+SUB = re.compile(r"\b(crate::commands|super)::((?:super::)*)(\w*)(?=\{|\b)")
+
+
+def command_graph(src):
+    """The graph between the modules of `commands/` (each child a node, `mod.rs` the node
+    DISPATCH, which declares every child), with where each edge is first seen."""
+    root = os.path.join(src, COMMANDS)
+    graph = {DISPATCH: {}}
+    children = set()
+    for entry in os.listdir(root):
+        name = entry[:-3] if entry.endswith(".rs") else entry
+        if name != "mod":
+            children.add(name)
+            graph.setdefault(name, {})
+            graph[DISPATCH][name] = "commands/mod.rs (mod declaration)"
+    for directory, _, files in os.walk(root):
+        for file in sorted(files):
+            if not file.endswith(".rs"):
+                continue
+            rel = os.path.relpath(os.path.join(directory, file), src)
+            module = module_of(rel)
+            node = module[1] if len(module) > 1 else DISPATCH
+            with open(os.path.join(directory, file), encoding="utf-8") as f:
+                raw_lines = f.readlines()
+            depths = inline_depths(raw_lines)
+            for number, line in enumerate(raw_lines, 1):
+                code = strip_comment(line)
+                for m in SUB.finditer(code):
+                    head, supers, first = m.group(1), m.group(2), m.group(3)
+                    if head == "super":
+                        # `super::` of commands/<x>.rs (one more per nested module) is
+                        # commands itself.
+                        depth = len(module) + depths[number - 1]
+                        if depth - 1 - supers.count("super::") != 1:
+                            continue
+                    names = [first]
+                    if first == "" or code[m.end(3):m.end(3) + 1] == "{":
+                        names, _ = group_names(code, m.end(3))
+                    for name in names:
+                        target = name if name in children else DISPATCH
+                        if target != node:
+                            graph[node].setdefault(target, f"{rel}:{number}")
+    return graph
+
+
 def main(argv):
     if len(argv) > 2:
         print(__doc__, file=sys.stderr)
@@ -175,11 +245,20 @@ def main(argv):
             f"{a} -> {b} ({graph[a][b]})" for a, b in zip(cycle, cycle[1:])
         ]
         problems.append("import cycle between top-level modules: " + "; ".join(steps))
+    if os.path.isdir(os.path.join(src, COMMANDS)):
+        commands = command_graph(src)
+        cycle = find_cycle(commands)
+        if cycle:
+            steps = [f"{a} -> {b} ({commands[a][b]})" for a, b in zip(cycle, cycle[1:])]
+            problems.append("import cycle between command modules: " + "; ".join(steps))
     for problem in problems:
         print(f"module-layers: {problem}", file=sys.stderr)
     if problems:
         return 1
-    print(f"module-layers: {len(graph)} top-level modules of {src}, no upward import, no cycle")
+    print(
+        f"module-layers: {len(graph)} top-level modules of {src}, no upward import, "
+        "no cycle between them or between the command modules"
+    )
     return 0
 
 
