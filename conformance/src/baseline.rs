@@ -26,8 +26,8 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 
 use crate::engine::{CaseResult, Verdict};
+use crate::fixture::{CaseInstance, Step, Suite};
 use crate::runner::glob_match;
-use crate::scenario::{CaseInstance, Step, Suite};
 
 /// The file's schema tag.
 pub const SCHEMA: &str = "conformance.known-failing/v1";
@@ -188,7 +188,7 @@ impl Entry {
 /// The fixture lines of the steps `step` names (children included).
 fn step_lines(steps: &[Step], step: &StepRef) -> Vec<u64> {
     let mut lines = Vec::new();
-    crate::scenario::walk_steps(steps, &mut |s| {
+    crate::fixture::walk_steps(steps, &mut |s| {
         let hit = match step {
             StepRef::Line(line) => s.line == *line,
             StepRef::Id(id) => s.id.as_deref() == Some(id),

@@ -42,45 +42,33 @@ mod api;
 #[doc(hidden)]
 pub mod baseline;
 #[doc(hidden)]
-pub mod cli;
-#[doc(hidden)]
-pub mod codec_commands;
+pub mod commands;
 #[doc(hidden)]
 pub mod coverage;
 #[doc(hidden)]
-pub mod diff;
-#[doc(hidden)]
 pub mod engine;
+#[doc(hidden)]
+pub mod exit;
 #[doc(hidden)]
 pub mod expected;
 #[doc(hidden)]
-pub mod explain;
-#[doc(hidden)]
 pub mod expr;
 #[doc(hidden)]
-pub mod fixtures;
+pub mod fixture;
 #[doc(hidden)]
-pub mod html;
+pub mod hex;
 #[doc(hidden)]
 pub mod lint;
 #[doc(hidden)]
 pub mod matcher;
 #[doc(hidden)]
-pub mod mutants;
-#[doc(hidden)]
 pub mod preflight;
 #[doc(hidden)]
-pub mod probe;
-#[doc(hidden)]
-pub mod record;
+pub mod profile;
 #[doc(hidden)]
 pub mod report;
 #[doc(hidden)]
-pub mod run_command;
-#[doc(hidden)]
 pub mod runner;
-#[doc(hidden)]
-pub mod scenario;
 #[doc(hidden)]
 pub mod server_process;
 #[doc(hidden)]

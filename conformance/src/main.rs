@@ -4,8 +4,8 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     quiet_on_closed_stdout();
-    let cli = sio_conformance::cli::Cli::parse();
-    std::process::ExitCode::from(sio_conformance::cli::run(cli))
+    let cli = sio_conformance::commands::Cli::parse();
+    std::process::ExitCode::from(sio_conformance::commands::run(cli))
 }
 
 /// `conformance list | head`: once the reader has gone, printing fails (Rust ignores SIGPIPE,

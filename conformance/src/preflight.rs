@@ -5,7 +5,7 @@
 //! came back, instead of every case timing out on its own.
 
 use crate::engine::RunSettings;
-use crate::scenario::{CaseInstance, Transport};
+use crate::fixture::{CaseInstance, Transport};
 use crate::transport::http::{HttpClient, HttpRequest};
 use crate::transport::tls::Connector;
 use crate::transport::{Transcript, TransportError, ws};

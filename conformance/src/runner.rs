@@ -1,7 +1,7 @@
 //! A run: select case instances, execute them (in parallel where allowed), collect results.
 
 use crate::engine::{self, CaseResult, RunSettings, Verdict};
-use crate::scenario::{CaseInstance, Suite};
+use crate::fixture::{CaseInstance, Suite};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

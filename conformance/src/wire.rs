@@ -11,35 +11,19 @@ use sio_codec::{
 };
 use std::fmt::Write as _;
 
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
-/// Parses hex (case-insensitive, no separators).
+/// Parses hex ([`crate::hex::decode`]: either case, ASCII whitespace ignored), with the
+/// text in the error, as the codec commands report it.
 pub fn unhex(text: &str) -> Result<Vec<u8>, String> {
-    if !text.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits in {text:?}"));
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                .ok_or_else(|| format!("invalid hex {text:?}"))
-        })
-        .collect()
+    crate::hex::decode(text).map_err(|e| match e {
+        crate::hex::Error::Odd(_) => format!("odd number of hex digits in {text:?}"),
+        crate::hex::Error::Digit(_) => format!("invalid hex {text:?}"),
+    })
 }
 
 /// `{"$bin": "<hex>"}`.
 pub fn bin_value(bytes: &[u8]) -> Value {
     let mut map = Map::new();
-    map.insert("$bin".into(), Value::String(hex(bytes)));
+    map.insert("$bin".into(), Value::String(crate::hex::encode(bytes)));
     Value::Object(map)
 }
 

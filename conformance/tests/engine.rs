@@ -6,10 +6,10 @@
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
+use sio_conformance::commands::mutants::{Mutant, Settings, server, server::RunningServer};
 use sio_conformance::engine::{RunSettings, Verdict, run_case};
-use sio_conformance::mutants::{Mutant, Settings, server, server::RunningServer};
-use sio_conformance::run_command::load_options;
-use sio_conformance::scenario::parse_suite;
+use sio_conformance::fixture::builtin::load_options;
+use sio_conformance::fixture::parse_suite;
 use sio_conformance::transport::target::Target;
 use std::{path::Path, time::Duration};
 use tokio::net::TcpListener;

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use sio_conformance::scenario::{self, LoadOptions, SpecRef, Suite};
+use sio_conformance::fixture::{self, LoadOptions, SpecRef, Suite};
 
 /// Mocha titles of `docs/engine.io-protocol/v4-test-suite/test-suite.js` (socketio/socket.io @
 /// d2d753fe), without the root describe "Engine.IO protocol" that wraps them all.
@@ -120,7 +120,7 @@ fn options() -> LoadOptions {
 }
 
 fn load() -> Vec<Suite> {
-    match scenario::load_dir_with(fixtures_dir(), &options()) {
+    match fixture::load_dir_with(fixtures_dir(), &options()) {
         Ok(suites) => suites,
         Err(err) => panic!("the conformance fixtures do not load:\n{err}"),
     }
@@ -306,7 +306,7 @@ fn instances_expand_as_documented() {
 #[test]
 fn the_probes_cover_every_required_capability() {
     let file = fixtures_dir().join("../probe/capabilities.yaml");
-    let probes = scenario::load_suite_with(&file, &options())
+    let probes = fixture::load_suite_with(&file, &options())
         .unwrap_or_else(|err| panic!("the probes do not load:\n{err}"));
     let mut shown: Vec<&str> = Vec::new();
     for case in &probes.cases {

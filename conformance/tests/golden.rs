@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value, value::RawValue};
-use sio_conformance::codec_commands::{WireOptions, decode, encode};
+use sio_conformance::commands::codec::{WireOptions, decode, encode};
 use std::path::PathBuf;
 
 #[derive(Deserialize)]
@@ -47,7 +47,7 @@ type Command = fn(
     &[String],
     &mut dyn std::io::Read,
     &mut dyn std::io::Write,
-) -> Result<(), sio_conformance::codec_commands::CommandError>;
+) -> Result<(), sio_conformance::commands::codec::CommandError>;
 
 fn run(f: Command, options: WireOptions, inputs: &[String]) -> String {
     let mut out = Vec::new();

@@ -5,8 +5,8 @@
 
 use futures_util::{SinkExt, StreamExt};
 use sio_conformance::engine::{RunSettings, Verdict, run_case};
-use sio_conformance::run_command::load_options;
-use sio_conformance::scenario::parse_suite;
+use sio_conformance::fixture::builtin::load_options;
+use sio_conformance::fixture::parse_suite;
 use sio_conformance::transport::{Limits, target::Target};
 use std::{path::Path, time::Duration};
 use tokio::net::TcpListener;

@@ -5,9 +5,9 @@
 
 use bytes::Bytes;
 use sio_conformance::engine::{CaseResult, Finding, Verdict};
-use sio_conformance::html::{render, render_matrix};
-use sio_conformance::run_command::load_options;
-use sio_conformance::scenario::{CaseInstance, parse_suite};
+use sio_conformance::fixture::builtin::load_options;
+use sio_conformance::fixture::{CaseInstance, parse_suite};
+use sio_conformance::report::html::{render, render_matrix};
 use sio_conformance::transport::{Dir, Transcript, WireData, WireKind};
 use std::{path::PathBuf, sync::OnceLock, time::Duration};
 

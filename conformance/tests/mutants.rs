@@ -2,11 +2,11 @@
 //! port: the clean server passes cases of every suite, a mutant is killed by the cases that
 //! check its defect, and the binary follows the contract's process conventions.
 
+use sio_conformance::commands::mutants::{Mutant, Settings, server};
 use sio_conformance::engine::{RunSettings, Verdict};
-use sio_conformance::mutants::{Mutant, Settings, server};
-use sio_conformance::run_command::load_options;
+use sio_conformance::fixture::builtin::load_options;
+use sio_conformance::fixture::load_dir_with;
 use sio_conformance::runner::{self, Selection};
-use sio_conformance::scenario::load_dir_with;
 use sio_conformance::transport::target::Target;
 use std::time::Duration;
 

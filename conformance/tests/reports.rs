@@ -3,9 +3,9 @@
 
 use quick_xml::{Reader, events::Event};
 use sio_conformance::engine::{CaseResult, Finding, Verdict};
+use sio_conformance::fixture::builtin::load_options;
+use sio_conformance::fixture::parse_suite;
 use sio_conformance::report::{self, Trace};
-use sio_conformance::run_command::load_options;
-use sio_conformance::scenario::parse_suite;
 use sio_conformance::transport::Transcript;
 use std::{path::Path, time::Duration};
 

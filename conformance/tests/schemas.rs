@@ -11,14 +11,14 @@
 use boon::{Compiler, SchemaIndex, Schemas};
 use serde_json::{Value, json};
 use sio_conformance::baseline::Baseline;
+use sio_conformance::commands::mutants::{Mutant, Settings, server};
 use sio_conformance::engine::{RunSettings, Verdict};
 use sio_conformance::expected::Expected;
-use sio_conformance::mutants::{Mutant, Settings, server};
-use sio_conformance::probe::Profile;
+use sio_conformance::fixture::builtin::load_options;
+use sio_conformance::fixture::{Suite, load_dir_with};
+use sio_conformance::profile::Profile;
 use sio_conformance::report::{self, Trace};
-use sio_conformance::run_command::load_options;
 use sio_conformance::runner::{self, Selection};
-use sio_conformance::scenario::{Suite, load_dir_with};
 use sio_conformance::transport::target::Target;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::*;
 use crate::engine::Finding;
-use crate::run_command::load_options;
-use crate::scenario::parse_suite;
+use crate::fixture::builtin::load_options;
+use crate::fixture::parse_suite;
 use crate::transport::Transcript;
 
 const SUITE: &str = r#"schema: conformance.fixture/v1

@@ -1,6 +1,7 @@
+use super::render::cell;
 use super::*;
-use crate::run_command::load_options;
-use crate::scenario::parse_suite;
+use crate::fixture::builtin::load_options;
+use crate::fixture::parse_suite;
 
 const CATALOGUE: &str = r##"
 schema: conformance.spec-catalogue/v1
@@ -241,7 +242,9 @@ fn the_shipped_catalogue_loads_and_links() {
             .collect::<Vec<_>>(),
         ["eio3", "eio4", "sio4", "sio5"]
     );
-    let suites = crate::fixtures::load_suites(&crate::fixtures::FixtureArgs::builtin()).unwrap();
+    let suites = crate::fixture::builtin::FixtureArgs::builtin()
+        .load()
+        .unwrap();
     let coverage = link(&spec.catalogues, &suites);
     assert_eq!(errors(&spec, &coverage), Vec::<String>::new());
 }

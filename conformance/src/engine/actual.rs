@@ -1,6 +1,6 @@
-//! Actual values for the matcher, in the shapes `scenario::packet` documents.
+//! Actual values for the matcher, in the shapes `fixture::packet` documents.
 
-use super::step::Framing;
+use super::framing::Framing;
 use crate::transport::http::HttpResponse;
 use crate::wire;
 use bytes::Bytes;

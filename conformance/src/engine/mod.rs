@@ -6,12 +6,13 @@
 
 mod actual;
 mod conn;
+mod framing;
 mod step;
 
 pub use conn::{Conn, Item};
 
+use crate::fixture::{CaseInstance, Grade, Level, Step};
 use crate::matcher::{Captures, MatchOutcome};
-use crate::scenario::{CaseInstance, Grade, Level, Step};
 use crate::transport::{Transcript, http::HttpClient, target::Target};
 use serde::Serialize;
 use std::{collections::HashMap, fmt, time::Duration};

@@ -1,8 +1,8 @@
 //! One small suite per rule that triggers it and one that does not; the committed fixtures
-//! are lint-clean; the command's exit codes.
+//! are lint-clean (the command's exit codes: `commands::lint`).
 
 use super::*;
-use crate::scenario;
+use crate::fixture;
 
 const HEADER: &str = r#"schema: conformance.fixture/v1
 suite: t
@@ -27,17 +27,13 @@ fragments:
 "#;
 
 /// A suite of `HEADER`, then `rest` (fragments and cases).
-fn suite(rest: &str) -> String {
+pub(crate) fn suite(rest: &str) -> String {
     format!("{HEADER}{rest}")
 }
 
 fn lint_text(text: &str) -> Vec<Finding> {
-    let suite = scenario::parse_suite(
-        text,
-        Path::new("t.yaml"),
-        &crate::run_command::load_options(),
-    )
-    .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let suite = fixture::parse_suite(text, Path::new("t.yaml"), &fixture::builtin::load_options())
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
     lint_suite(&suite, text)
 }
 
@@ -78,7 +74,7 @@ fn assert_single(rule: Rule, text: &str, at: &str, message: &str) {
 }
 
 /// A case with a spec reference and these steps (indented as case steps).
-fn case(id: &str, steps: &str) -> String {
+pub(crate) fn case(id: &str, steps: &str) -> String {
     format!(
         "  - id: {id}\n    title: {id}\n    spec: {{anchor: \"#a\", quote: \"A sentence.\"}}\n    \
          steps:\n{steps}"
@@ -207,10 +203,10 @@ fn undefined_variables_are_load_errors_not_lint_findings() {
             "      - http: {query: \"EIO=4&transport=polling&sid=${sid}\"}\n        expect: {status: 400}\n"
         )
     ));
-    let error = scenario::parse_suite(
+    let error = fixture::parse_suite(
         &text,
         Path::new("t.yaml"),
-        &crate::run_command::load_options(),
+        &fixture::builtin::load_options(),
     )
     .expect_err("an undefined variable does not load");
     assert!(
@@ -457,10 +453,10 @@ fn fixed_duration_is_a_step_key_and_not_for_use_steps() {
         "{HANDSHAKE}cases:\n{}",
         case("c", "      - use: handshake\n        fixed_duration: why\n")
     ));
-    let error = scenario::parse_suite(
+    let error = fixture::parse_suite(
         &text,
         Path::new("t.yaml"),
-        &crate::run_command::load_options(),
+        &fixture::builtin::load_options(),
     )
     .expect_err("not on `use`");
     assert!(
@@ -536,10 +532,10 @@ fn cases_and_anchors_without_their_sentence() {
 
 #[test]
 fn the_built_in_fixtures_are_lint_clean() {
-    let mut suites = crate::fixtures::FixtureArgs::builtin()
+    let mut suites = fixture::builtin::FixtureArgs::builtin()
         .load()
         .unwrap_or_else(|e| panic!("{e}"));
-    suites.push(crate::fixtures::load_probes(None).unwrap_or_else(|e| panic!("{e}")));
+    suites.push(fixture::builtin::load_probes(None).unwrap_or_else(|e| panic!("{e}")));
     let mut linted = 0;
     for suite in &suites {
         let findings = lint_suite(suite, &suite.source);
@@ -552,7 +548,7 @@ fn the_built_in_fixtures_are_lint_clean() {
 
 // ------------------------------------------------------------------ the command
 
-fn temp_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn temp_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sio-lint-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -563,7 +559,7 @@ fn temp_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
 }
 
 #[test]
-fn exit_codes_and_the_text_form() {
+fn the_text_form_of_a_finding() {
     let clean = suite(&format!(
         "cases:\n{}",
         case(
@@ -572,32 +568,6 @@ fn exit_codes_and_the_text_form() {
         )
     ));
     let weak = clean.replace("      - http:", "      - sleep: 20ms\n      - http:");
-    let broken = clean.replace("EIO=4&transport=polling\"", "EIO=4&sid=${nope}\"");
-    let run = |dir: &Path, format: LintFormat| {
-        lint(&LintArgs {
-            fixtures: vec![dir.to_owned()],
-            format,
-        })
-    };
-    let dir = temp_dir("clean", &[("t.yaml", &clean)]);
-    assert_eq!(run(&dir, LintFormat::Text), exit::OK);
-    let dir = temp_dir("weak", &[("t.yaml", &weak)]);
-    assert_eq!(run(&dir, LintFormat::Text), exit::FAILURES);
-    assert_eq!(run(&dir, LintFormat::Json), exit::FAILURES);
-    // A single file works as well as a directory.
-    assert_eq!(
-        lint(&LintArgs {
-            fixtures: vec![dir.join("t.yaml")],
-            format: LintFormat::Text,
-        }),
-        exit::FAILURES
-    );
-    let dir = temp_dir("broken", &[("t.yaml", &broken)]);
-    assert_eq!(run(&dir, LintFormat::Text), exit::USAGE);
-    for name in ["clean", "weak", "broken"] {
-        let _ = std::fs::remove_dir_all(temp_dir(name, &[]));
-    }
-
     let finding = lint_text(&weak)
         .into_iter()
         .find(|finding| finding.rule == Rule::HardCodedTiming)
@@ -609,21 +579,5 @@ fn exit_codes_and_the_text_form() {
             "t.yaml:{line}:{column}: hard-coded-timing: {}",
             finding.message
         )
-    );
-    let mut counts = BTreeMap::new();
-    counts.insert(Rule::HardCodedTiming, 2);
-    counts.insert(Rule::UnusedCapture, 1);
-    assert_eq!(
-        summary_line(&counts, 3, 2, 9),
-        "lint: 3 findings (1 unused-capture, 2 hard-coded-timing) in 2 suites, 9 cases"
-    );
-    assert_eq!(
-        summary_line(&BTreeMap::new(), 0, 1, 9),
-        "lint: no findings in 1 suite, 9 cases"
-    );
-    counts.remove(&Rule::HardCodedTiming);
-    assert_eq!(
-        summary_line(&counts, 1, 2, 1),
-        "lint: 1 finding (1 unused-capture) in 2 suites, 1 case"
     );
 }

@@ -1,6 +1,7 @@
 //! Byte strings in fixtures (`{$bin: {hex|base64|utf8: …}}`) and in actual values
 //! (`{"$bin": "<lowercase hex>"}`).
 
+use crate::hex;
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -14,7 +15,7 @@ pub const BIN_KEY: &str = "$bin";
 #[must_use]
 pub fn binary_value(bytes: &[u8]) -> Value {
     let mut map = serde_json::Map::new();
-    map.insert(BIN_KEY.to_owned(), Value::String(to_hex(bytes)));
+    map.insert(BIN_KEY.to_owned(), Value::String(hex::encode(bytes)));
     Value::Object(map)
 }
 
@@ -25,43 +26,7 @@ pub fn as_binary(value: &Value) -> Option<Vec<u8>> {
     if map.len() != 1 {
         return None;
     }
-    decode_hex(map.get(BIN_KEY)?.as_str()?).ok()
-}
-
-/// Lowercase hex of `bytes`.
-#[must_use]
-pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
-}
-
-/// Decodes hex (either case); ASCII whitespace is ignored so long buffers can be grouped.
-///
-/// # Errors
-/// A message naming the first bad character or an odd digit count.
-pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = text
-        .bytes()
-        .filter(|byte| !byte.is_ascii_whitespace())
-        .map(|byte| match byte {
-            b'0'..=b'9' => Ok(byte - b'0'),
-            b'a'..=b'f' => Ok(byte - b'a' + 10),
-            b'A'..=b'F' => Ok(byte - b'A' + 10),
-            other => Err(format!("invalid hex digit `{}`", char::from(other))),
-        })
-        .collect::<Result<_, _>>()?;
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits ({})", digits.len()));
-    }
-    Ok(digits
-        .chunks_exact(2)
-        .map(|pair| (pair[0] << 4) | pair[1])
-        .collect())
+    hex::decode(map.get(BIN_KEY)?.as_str()?).ok()
 }
 
 /// Decodes the fixture spelling of a byte string: a map with exactly one of `hex`, `base64`
@@ -80,7 +45,7 @@ pub fn decode_bin_spec(spec: &Value) -> Result<Vec<u8>, String> {
         .as_str()
         .ok_or_else(|| format!("`$bin.{encoding}` must be a string"))?;
     match encoding.as_str() {
-        "hex" => decode_hex(text),
+        "hex" => hex::decode(text).map_err(|e| e.to_string()),
         "base64" => base64::engine::general_purpose::STANDARD
             .decode(text)
             .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))

@@ -13,7 +13,7 @@ mod eval;
 mod pattern;
 mod template;
 
-pub use binary::{BIN_KEY, as_binary, binary_value, decode_bin_spec, decode_hex, to_hex};
+pub use binary::{BIN_KEY, as_binary, binary_value, decode_bin_spec};
 pub use captures::{Captures, Var};
 pub use eval::{MatchOutcome, Mismatch, Note, json_eq, match_parts, match_value};
 pub use pattern::{ExtraKeys, JsonType, ObjectPattern, Pattern, PatternError};

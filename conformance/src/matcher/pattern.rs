@@ -5,8 +5,9 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 
-use super::binary::{BIN_KEY, decode_bin_spec, to_hex};
+use super::binary::{BIN_KEY, decode_bin_spec};
 use super::template::{Template, is_var_name};
+use crate::hex;
 
 /// What a fixture expects of one JSON value.
 ///
@@ -310,7 +311,7 @@ impl Pattern {
             Self::Capture(name) => matcher("$capture", Value::String(name.clone())),
             Self::Json(inner) => matcher("$json", inner.to_value()),
             Self::Ne(inner) => matcher("$ne", inner.to_value()),
-            Self::Bin(bytes) => matcher(BIN_KEY, matcher("hex", Value::String(to_hex(bytes)))),
+            Self::Bin(bytes) => matcher(BIN_KEY, matcher("hex", Value::String(hex::encode(bytes)))),
             Self::StartsWith(text) => matcher("$starts_with", Value::String(text.to_string())),
             Self::EndsWith(text) => matcher("$ends_with", Value::String(text.to_string())),
             Self::Contains(inner) => matcher("$contains", inner.to_value()),
