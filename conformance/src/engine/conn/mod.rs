@@ -21,7 +21,7 @@ use crate::transport::{
 use bytes::Bytes;
 use sio_codec::{
     EngineIo, Protocol,
-    engineio::{self, PacketBuf},
+    engineio::{self, PacketBuf, client},
 };
 use std::{collections::VecDeque, time::Duration};
 use tokio::{task::JoinHandle, time::Instant};
@@ -132,9 +132,10 @@ pub struct Conn {
     heartbeat: Heartbeat,
     /// The protocol the connection speaks (from the `EIO` of its query, see [`protocol_of`]).
     protocol: Protocol,
-    /// Engine.IO v3 with automatic heartbeat: the client pings, every `interval`; the next
-    /// ping is due at `due`.
-    client_ping: Option<(Duration, Instant)>,
+    /// With automatic heartbeat, the client's side of it (the codec's): it answers v4
+    /// pings, and sends the v3 client pings once it runs. It never gives up on a silent
+    /// server: judging that is the cases' job.
+    beat: Option<client::Heartbeat>,
     /// Items received but not yet consumed by a step.
     queue: VecDeque<Item>,
     /// Bytes of `queue` ([`Item::weight`]).
@@ -163,7 +164,7 @@ impl Conn {
             carrier: Carrier::Ws(ws),
             heartbeat,
             protocol,
-            client_ping: None,
+            beat: automatic(heartbeat, protocol, None),
             queue: VecDeque::new(),
             queue_bytes: 0,
             dropped: Overflow::default(),
@@ -197,8 +198,7 @@ impl Conn {
             name.to_owned(),
             tx,
         ));
-        let client_ping = (protocol.engineio() == EngineIo::V3 && heartbeat == Heartbeat::Auto)
-            .then(|| (ping_interval, Instant::now() + ping_interval));
+        let beat = automatic(heartbeat, protocol, Some(ping_interval));
         Self {
             name: name.to_owned(),
             carrier: Carrier::Polling {
@@ -209,7 +209,7 @@ impl Conn {
             },
             heartbeat,
             protocol,
-            client_ping,
+            beat,
             queue: VecDeque::new(),
             queue_bytes: 0,
             dropped: Overflow::default(),
@@ -312,8 +312,10 @@ impl Conn {
                 return Some(item);
             }
             let wake = self
-                .client_ping
-                .map_or(deadline, |(_, due)| due.min(deadline));
+                .beat
+                .as_ref()
+                .and_then(client::Heartbeat::poll_timeout)
+                .map_or(deadline, |due| Instant::from_std(due).min(deadline));
             let received = match &mut self.carrier {
                 Carrier::Ws(ws) => tokio::time::timeout_at(wake, ws.recv())
                     .await
@@ -432,16 +434,22 @@ impl Conn {
     }
 
     fn ping_due(&self) -> bool {
-        self.client_ping
-            .is_some_and(|(_, due)| due <= Instant::now() && !self.closed)
+        !self.closed
+            && self
+                .beat
+                .as_ref()
+                .and_then(client::Heartbeat::poll_timeout)
+                .is_some_and(|due| Instant::from_std(due) <= Instant::now())
     }
 
-    /// Sends a v3 client ping and schedules the next one.
+    /// Sends the v3 client ping that is due (the heartbeat schedules the next one).
     async fn send_client_ping(&mut self) {
-        if let Some((interval, _)) = self.client_ping {
-            self.client_ping = Some((interval, Instant::now() + interval));
+        let now = Instant::now().into_std();
+        if let Some(client::Due::Ping(ping)) =
+            self.beat.as_mut().and_then(|b| b.handle_timeout(now))
+        {
             // A failed ping shows up as the end of the connection on the next read.
-            let _ = self.send_packets(&[engineio::Packet::Ping(None)]).await;
+            let _ = self.send_packets(&[ping.as_packet()]).await;
         }
     }
 
@@ -457,38 +465,37 @@ impl Conn {
     /// Engine.IO v3 with automatic heartbeat: ping every `interval` from now on (a session
     /// upgraded from polling never sees the open packet on its WebSocket).
     pub fn start_client_pings(&mut self, interval: Duration) {
-        if self.protocol.engineio() == EngineIo::V3
-            && self.heartbeat == Heartbeat::Auto
-            && self.client_ping.is_none()
-        {
-            self.client_ping = Some((interval, Instant::now() + interval));
+        if self.protocol.engineio() != EngineIo::V3 {
+            return;
+        }
+        if let Some(beat) = self.beat.as_mut().filter(|beat| !beat.is_running()) {
+            beat.start(interval, None, Instant::now().into_std());
         }
     }
 
     /// In automatic mode: answers a v4 server ping (WebSocket; the poller answers polling
-    /// pings itself), swallows the server's pong to a v3 client ping, and drops `noop`
-    /// packets, which carry nothing for a client (servers send them to end a poll, and some,
-    /// python-engineio, also over a freshly upgraded WebSocket). `true` when `item` was such
-    /// traffic.
+    /// pings itself), swallows the server's pong to a v3 client ping (both as the codec's
+    /// client heartbeat says), and drops `noop` packets, which carry nothing for a client
+    /// (servers send them to end a poll, and some, python-engineio, also over a freshly
+    /// upgraded WebSocket). `true` when `item` was such traffic.
     async fn answer_heartbeat(&mut self, item: &Item) -> bool {
-        if self.heartbeat != Heartbeat::Auto {
+        let Some(beat) = self.beat.as_mut() else {
             return false;
-        }
+        };
         let Item::Packet { packet, .. } = item else {
             return false;
         };
-        match (self.protocol.engineio(), packet.as_packet()) {
-            (EngineIo::V4, engineio::Packet::Ping(data)) => {
+        let view = packet.as_packet();
+        match beat.handle_packet(&view, item.at().into_std()) {
+            client::Heard::Answer(answer) => {
                 if let Carrier::Ws(ws) = &mut self.carrier {
-                    let (kind, bytes) = self
-                        .protocol
-                        .encode_frame(&engineio::Packet::Pong(data), false);
+                    let (kind, bytes) = self.protocol.encode_frame(&answer.as_packet(), false);
                     let _ = send_frame(ws, kind, bytes).await;
                 }
                 true
             }
-            (EngineIo::V3, engineio::Packet::Pong(None)) | (_, engineio::Packet::Noop) => true,
-            _ => false,
+            client::Heard::Heartbeat => true,
+            client::Heard::Other => matches!(view, engineio::Packet::Noop),
         }
     }
 
@@ -547,4 +554,25 @@ async fn send_frame(
         sio_codec::FrameKind::Binary => ws.send_binary(bytes).await,
     };
     sent.map_err(|e| e.to_string())
+}
+
+/// The codec's client heartbeat for a connection with automatic heartbeat: running at once
+/// for v4 (it answers pings, it has no timer of its own here), and for v3 when the ping
+/// interval is known (else from the open packet, see [`Conn::start_client_pings`]).
+fn automatic(
+    heartbeat: Heartbeat,
+    protocol: Protocol,
+    v3_interval: Option<Duration>,
+) -> Option<client::Heartbeat> {
+    if heartbeat != Heartbeat::Auto {
+        return None;
+    }
+    let mut beat = client::Heartbeat::new(protocol.engineio());
+    let now = Instant::now().into_std();
+    match (protocol.engineio(), v3_interval) {
+        (EngineIo::V4, _) => beat.start(Duration::ZERO, None, now),
+        (EngineIo::V3, Some(interval)) => beat.start(interval, None, now),
+        (EngineIo::V3, None) => {}
+    }
+    Some(beat)
 }

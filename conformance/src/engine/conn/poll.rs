@@ -10,7 +10,7 @@ use crate::transport::{
 };
 use sio_codec::{
     Encode, EngineIo, Protocol, WireFormat,
-    engineio::{self, PacketBuf},
+    engineio::{self, PacketBuf, client},
 };
 use std::time::Duration;
 use tokio::time::Instant;
@@ -83,15 +83,23 @@ pub(super) async fn poll_loop(
         }
         let mut ended = false;
         let mut pongs = Vec::new();
+        // v4 servers ping; the codec's client heartbeat answers (v3 servers only answer the
+        // client's pings, which the connection sends).
+        let mut beat =
+            (heartbeat == Heartbeat::Auto && protocol.engineio() == EngineIo::V4).then(|| {
+                let mut beat = client::Heartbeat::new(EngineIo::V4);
+                beat.start(Duration::ZERO, None, at.into_std());
+                beat
+            });
         for record in payload_packets(&response.body, response.content_type(), protocol) {
             let item = match record {
                 Ok(packet) => {
                     let view = packet.as_packet();
-                    // v4 servers ping; v3 servers only answer the client's pings.
-                    if let (Heartbeat::Auto, EngineIo::V4, engineio::Packet::Ping(data)) =
-                        (heartbeat, protocol.engineio(), &view)
-                    {
-                        pongs.push(PacketBuf::from(&engineio::Packet::Pong(*data)));
+                    let heard = beat
+                        .as_mut()
+                        .map(|beat| beat.handle_packet(&view, at.into_std()));
+                    if let Some(client::Heard::Answer(pong)) = heard {
+                        pongs.push(pong);
                         continue;
                     }
                     ended |= matches!(view, engineio::Packet::Close);
