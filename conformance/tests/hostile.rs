@@ -112,9 +112,9 @@ async fn a_flood_is_a_finding_and_the_transcript_stays_bounded() {
         assert_eq!(result.verdict, Verdict::Fail, "{}", instance.id);
         let finding = &result.findings[0];
         // The flood is the finding of whichever step waits when the backlog overflows: a
-        // later step (`… arrived while waiting for …`), or on a loaded machine the session
-        // `open` itself, when the flood fills the backlog before its step reads the open
-        // packet (`… arrived unconsumed, more than the backlog holds …`).
+        // later step, or on a loaded machine the session `open` itself, when the flood fills
+        // the backlog before its step reads the open packet (both `… arrived while waiting
+        // for …`, with the backlog's limits as the actual value).
         assert!(
             finding.message.contains("frames")
                 && (finding.message.contains("arrived while waiting for")

@@ -3,6 +3,7 @@
 //! the `upgrade` transport the polling → WebSocket upgrade with its `ping probe` / `pong
 //! probe` exchange).
 
+use super::expect::overflow;
 use crate::engine::conn::{payload_packets, protocol_of};
 use crate::engine::{CaseState, Conn, Item, StepFailure};
 use crate::fixture::{EioPacketPattern, Layer, ResponseExpect, Target as StepTarget, Transport};
@@ -13,7 +14,10 @@ use crate::transport::{
 };
 use crate::wire;
 use serde_json::Value;
-use sio_codec::engineio;
+use sio_codec::engineio::{
+    self,
+    client::{self, ClientConfig, Frame, Method},
+};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -123,6 +127,8 @@ impl CaseState<'_> {
     ) -> Result<(), StepFailure> {
         let transport = self.instance.transport.unwrap_or(Transport::Websocket);
         let mut after_open = Vec::new();
+        // The polling handshake's content type and body (the upgrade's client session reads it).
+        let mut handshake_body = None;
         let handshake = match transport {
             Transport::Websocket => {
                 let conn = self
@@ -157,6 +163,10 @@ impl CaseState<'_> {
                         ..StepFailure::new("the handshake was refused")
                     });
                 }
+                handshake_body = Some((
+                    response.content_type().map(str::to_owned),
+                    response.body.clone(),
+                ));
                 let mut packets =
                     payload_packets(&response.body, response.content_type(), protocol_of(&path))
                         .into_iter();
@@ -232,27 +242,83 @@ impl CaseState<'_> {
             Transport::Upgrade => {
                 let query = format!("{query}&transport=websocket&sid={sid}");
                 let interval = Duration::from_millis(h.ping_interval());
+                let (content_type, body) = handshake_body.unwrap_or_default();
+                let revision = protocol_of(&query).engineio();
+                let mut session = client::Session::new(ClientConfig::new(revision));
+                // The runner sent the handshake GET itself, with the fixture's query: the
+                // session takes its answer.
+                let _ = session.poll_request();
+                let now = Instant::now().into_std();
+                session.handle_response(Method::Get, 200, content_type.as_deref(), body, now);
+                if session.poll_websocket().is_none() {
+                    let offered: Vec<&str> = session.upgrades().collect();
+                    return Err(StepFailure {
+                        actual: Some(format!("upgrades: {offered:?}")),
+                        ..StepFailure::new("the open packet offers no WebSocket upgrade")
+                    });
+                }
                 let conn = self.open_websocket(name, &query, deadline).await?;
                 conn.start_client_pings(interval);
-                conn.send_packets(&[engineio::Packet::Ping(Some("probe"))])
-                    .await
-                    .map_err(StepFailure::new)?;
-                let item = conn.next(deadline).await.ok_or_else(|| {
-                    StepFailure::new("no answer to the probe before the deadline")
-                })?;
-                let answer = item_packet(&item)?;
-                if answer.as_packet() != engineio::Packet::Pong(Some("probe")) {
+                upgrade(conn, session, deadline).await
+            }
+        }
+    }
+}
+
+/// The polling → WebSocket upgrade of the `upgrade` transport, as the codec's client session
+/// does it: `2probe` on the WebSocket, and once `3probe` is back, `5`. Anything else in
+/// answer to the probe fails the step.
+async fn upgrade(
+    conn: &mut Conn,
+    mut session: client::Session,
+    deadline: Instant,
+) -> Result<(), StepFailure> {
+    session.handle_websocket_open(Instant::now().into_std());
+    let mut answer = None;
+    // Bounded: the session ends the upgrade at the first frame after the probe.
+    loop {
+        while let Some(frame) = session.poll_frame() {
+            let sent = match frame {
+                Frame::Text(text) => conn.send_raw_text(text.as_str().to_owned()).await,
+                Frame::Binary(data) => conn.send_raw_binary(data.to_vec()).await,
+                // The session gives this WebSocket up: the step fails below.
+                Frame::Close(_) => Ok(()),
+            };
+            sent.map_err(StepFailure::new)?;
+        }
+        while let Some(event) = session.poll_event() {
+            match event {
+                client::Event::Upgraded => return Ok(()),
+                client::Event::UpgradeFailed | client::Event::Closed(_) => {
                     return Err(StepFailure {
                         expected: Some("Pong(\"probe\")".into()),
-                        actual: Some(format!("{answer:?}")),
+                        actual: answer,
                         ..StepFailure::new("the upgrade probe was not answered")
                     });
                 }
-                conn.send_packets(&[engineio::Packet::Upgrade])
-                    .await
-                    .map_err(StepFailure::new)
+                _ => {}
             }
         }
+        let item = conn
+            .next(deadline)
+            .await
+            .ok_or_else(|| StepFailure::new("no answer to the probe before the deadline"))?;
+        if let Item::Overflow { .. } = item {
+            return Err(overflow(&item, "the answer to the probe"));
+        }
+        answer = Some(item.describe());
+        let frame = match &item {
+            Item::Packet {
+                raw: Some(text), ..
+            } => Frame::Text(text.as_str().into()),
+            Item::Packet { packet, .. } => {
+                let (_, bytes) = conn.protocol().encode_frame(&packet.as_packet(), false);
+                Frame::Binary(bytes)
+            }
+            // Not a packet: the upgrade is over.
+            _ => Frame::Close(None),
+        };
+        session.handle_frame(frame, Instant::now().into_std());
     }
 }
 
@@ -260,6 +326,8 @@ impl CaseState<'_> {
 fn item_packet(item: &Item) -> Result<engineio::PacketBuf, StepFailure> {
     match item {
         Item::Packet { packet, .. } => Ok(packet.clone()),
+        // A flood before the packet: the finding is the flood, with the backlog's limits.
+        Item::Overflow { .. } => Err(overflow(item, "an Engine.IO packet")),
         other => Err(StepFailure::new(format!(
             "expected an Engine.IO packet, got {}",
             other.describe()
