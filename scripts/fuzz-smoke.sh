@@ -8,7 +8,7 @@
 # New inputs go to fuzz/target/corpus/<target>/ (ignored by git); the committed seeds in
 # fuzz/corpus/<target>/ are only read. A crash leaves its input in fuzz/artifacts/<target>/:
 # minimise it (`cargo fuzz tmin`), save it under fuzz/regressions/<target>/ and
-# `cargo test -p sio-codec` replays it from then on.
+# `cargo test -p sio-fuzz-oracles` (part of `cargo test --workspace`) replays it from then on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"

@@ -48,9 +48,6 @@ mod config;
 mod encode;
 pub mod engineio;
 mod error;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
 mod hex;
 mod jsnum;
 mod names;

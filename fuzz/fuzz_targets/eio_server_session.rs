@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sio_codec::fuzzing::eio_server_session(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sio_fuzz_oracles::eio_server_session(data));

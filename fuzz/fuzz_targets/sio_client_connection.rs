@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sio_codec::fuzzing::sio_client_connection(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sio_fuzz_oracles::sio_client_connection(data));

@@ -629,8 +629,8 @@ mod tests {
         assert_eq!(events(&mut c), [Event::Close(CloseReason::ParseError)]);
     }
 
-    // Random sequences of everything: the fuzz body `fuzzing::sio_server_connection`
-    // (cargo-fuzz target, corpus replay and a proptest in codec/tests/corpus.rs).
+    // Random sequences of everything: the fuzz body `sio_server_connection` of `sio-fuzz-oracles`
+    // (cargo-fuzz target, corpus replay and a proptest in fuzz/oracles/tests/corpus.rs).
 
     #[test]
     fn the_connect_timeout_closes_an_idle_connection_only() {

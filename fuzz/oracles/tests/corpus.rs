@@ -1,5 +1,5 @@
 //! Replays the committed fuzz inputs through the fuzz property bodies
-//! (`sio_codec::fuzzing`), so the stable `cargo test` checks every seed and every crash ever
+//! (`sio_fuzz_oracles`), so the stable `cargo test` checks every seed and every crash ever
 //! found: `fuzz/corpus/<target>/*` (seeds generated from `fixtures/codec/` by
 //! `fuzz/seed_corpus.py`) and `fuzz/regressions/<target>/*` (minimised crashes, kept
 //! forever).
@@ -14,11 +14,11 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use sio_codec::fuzzing;
+use sio_fuzz_oracles as fuzzing;
 
 /// The `fuzz/` directory of the repository.
 fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The files directly inside `dir`, sorted; none when it does not exist.

@@ -1,5 +1,5 @@
-//! Fuzz property bodies, shared by the cargo-fuzz targets in `fuzz/` and by the corpus replay
-//! test `codec/tests/corpus.rs` (the rustls `internal::fuzzing` / imap-codec `fuzz` pattern).
+//! Fuzz property bodies of `sio-codec`, shared by the cargo-fuzz targets in `fuzz/` and by
+//! the corpus replay test `tests/corpus.rs` (which `cargo test --workspace` runs on stable).
 //!
 //! Each body takes the fuzzer's bytes and **asserts properties** with `assert!` /
 //! `assert_eq!`: a violated property panics, which the fuzzer reports as a crash. Not
@@ -8,9 +8,8 @@
 //! borrowed and owned decoders, and checks of error offsets and of the relations between
 //! configurations.
 //!
-//! Only the public API is used, so a property that fails here fails for a user too.
-//!
-//! Not a stable API: feature `fuzzing`, hidden from the docs.
+//! Only the codec's public API is used (this is another crate), so a property that fails
+//! here fails for a user too.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,20 +17,20 @@
     reason = "fuzz bodies signal a violated property by panicking"
 )]
 
-use crate::{
+use bytes::Bytes;
+use serde_json::Value;
+use sio_codec::{
     DecodeConfig, DecodeError, Encode, ErrorKind, FrameKind, Utf8Bytes, WireFormat,
     engineio::{self, Handshake, v3},
     socketio::{
         self, AckId, Assembled, Namespace, OutFrame, PacketType, Progress, RawJson, Reassembler,
     },
 };
-use alloc::{
+use std::{
     string::{String, ToString},
     vec,
     vec::Vec,
 };
-use bytes::Bytes;
-use serde_json::Value;
 
 mod eio_client;
 mod sio_client;
@@ -1436,7 +1435,7 @@ pub fn eio_server_session(data: &[u8]) {
         config
     };
     let eio = if v3 { "3" } else { "4" };
-    let handshake = alloc::format!(
+    let handshake = std::format!(
         "EIO={eio}&transport={}{}",
         if over_websocket {
             "websocket"
@@ -1457,7 +1456,7 @@ pub fn eio_server_session(data: &[u8]) {
         over_websocket,
         "opening"
     );
-    let query = alloc::format!("EIO={eio}&transport=polling&sid=fuzz");
+    let query = std::format!("EIO={eio}&transport=polling&sid=fuzz");
     let get = Request::from_query("GET", &query);
     let post = Request::from_query("POST", &query);
     let post_binary = post.with_content_type("application/octet-stream");
@@ -1501,7 +1500,7 @@ pub fn eio_server_session(data: &[u8]) {
                 let body = if v3 {
                     packets
                         .iter()
-                        .map(|p| alloc::format!("{}:{p}", p.encode_utf16().count()))
+                        .map(|p| std::format!("{}:{p}", p.encode_utf16().count()))
                         .collect::<String>()
                 } else {
                     packets.join("\u{1e}")
@@ -1577,7 +1576,7 @@ pub fn eio_server_session(data: &[u8]) {
                     session.hold();
                 }
                 for _ in 0..=arg % 4 {
-                    session.send_text(alloc::format!("m{next_id}"));
+                    session.send_text(std::format!("m{next_id}"));
                     if !was_closed {
                         next_id += 1;
                     }
@@ -1595,7 +1594,7 @@ pub fn eio_server_session(data: &[u8]) {
                 let arg = steps.byte();
                 let method = ["GET", "POST", "PUT"][usize::from(arg & 3) % 3];
                 let transport = if arg & 4 != 0 { "websocket" } else { "polling" };
-                let q = alloc::format!("EIO={eio}&transport={transport}&sid=fuzz");
+                let q = std::format!("EIO={eio}&transport={transport}&sid=fuzz");
                 let mut request = Request::from_query(method, &q);
                 if arg & 8 != 0 {
                     request = request.with_websocket();
@@ -1799,9 +1798,9 @@ impl serde::Serialize for Blob {
 /// `Ack` and `Disconnected` only for a namespace joined before the step, `ConnectRequest`
 /// only for one not joined; every message out reassembles on the client side.
 pub fn sio_server_connection(data: &[u8]) {
-    use crate::Protocol;
-    use alloc::collections::BTreeSet;
+    use sio_codec::Protocol;
     use socketio::server::{Connection, Event, Message, Refused};
+    use std::collections::BTreeSet;
     use std::time::{Duration, Instant};
 
     let mut steps = Steps::new(data, SIO_CONNECTION_MAX_STEPS);

@@ -1,8 +1,9 @@
 //! `eio_client_session`: the Engine.IO client [`Session`] driven by a sequence of steps,
 //! against arbitrary server answers or against the real server session.
 
-use super::Steps;
-use crate::{
+use crate::Steps;
+use bytes::Bytes;
+use sio_codec::{
     DecodeConfig, EngineIo, Protocol,
     engineio::{
         self,
@@ -12,9 +13,8 @@ use crate::{
         server,
     },
 };
-use alloc::{collections::VecDeque, format, string::String, vec::Vec};
-use bytes::Bytes;
 use std::time::{Duration, Instant};
+use std::{collections::VecDeque, format, string::String, vec::Vec};
 
 /// The most steps one `eio_client_session` input drives.
 pub const EIO_CLIENT_MAX_STEPS: usize = 256;

@@ -1,21 +1,21 @@
 //! `sio_client_connection`: the Socket.IO client [`Connection`] driven by a sequence of
 //! steps.
 
-use super::{Blob, Steps};
-use crate::{
+use crate::{Blob, Steps};
+use bytes::Bytes;
+use sio_codec::{
     Protocol, SocketIo,
     socketio::{
         AckId, OutFrame, PacketType, Progress,
         client::{Connection, Event, Message, Refused},
     },
 };
-use alloc::{
+use std::{
     collections::{BTreeMap, BTreeSet},
     format,
     string::String,
     vec::Vec,
 };
-use bytes::Bytes;
 
 /// The most steps one `sio_client_connection` input drives.
 pub const SIO_CLIENT_MAX_STEPS: usize = 256;
