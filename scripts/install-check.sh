@@ -36,7 +36,7 @@ die() {
 echo "==> copying the workspace sources (git ls-files) to $tmp/src"
 src=$tmp/src
 mkdir -p "$src"
-git ls-files -z -- Cargo.toml Cargo.lock README.md codec conformance mutants examples fixtures docs benches |
+git ls-files -z -- Cargo.toml Cargo.lock README.md codec conformance mutants examples fixtures docs benches fuzz/oracles |
   xargs -0 cp -P --parents -t "$src" -- # -P: the symlinks (conformance/builtin/*) stay links
 echo "    $(find "$src" -type f | wc -l) files"
 
