@@ -50,7 +50,6 @@ pub mod engineio;
 mod error;
 mod hex;
 mod jsnum;
-mod names;
 mod protocol;
 pub mod socketio;
 mod utf8_bytes;

@@ -296,14 +296,3 @@ impl fmt::Debug for PacketBuf {
         fmt::Debug::fmt(&self.as_packet(), f)
     }
 }
-
-impl<'de> serde::Deserialize<'de> for PacketType {
-    /// From the spec name (`"ping"`), as fixtures and reports write it.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::names::deserialize(deserializer, Self::from_name, &NAMES)
-    }
-}
-
-const NAMES: [&str; 7] = [
-    "open", "close", "ping", "pong", "message", "upgrade", "noop",
-];

@@ -69,23 +69,6 @@ impl PacketType {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for PacketType {
-    /// From the spec name (`"BINARY_EVENT"`), as fixtures and reports write it.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::names::deserialize(deserializer, Self::from_name, &NAMES)
-    }
-}
-
-const NAMES: [&str; 7] = [
-    "CONNECT",
-    "DISCONNECT",
-    "EVENT",
-    "ACK",
-    "CONNECT_ERROR",
-    "BINARY_EVENT",
-    "BINARY_ACK",
-];
-
 /// An acknowledgement id: `0..=2^53-1`, the range every implementation represents exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AckId(u64);
