@@ -55,9 +55,7 @@ pub(crate) fn to_integer(s: &str) -> Option<u64> {
         return None;
     }
     let value: f64 = unsigned.parse().ok()?;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let int = value as u64;
-    #[allow(clippy::cast_precision_loss)]
     let exact = value >= 0.0 && value <= MAX_SAFE as f64 && int as f64 == value;
     exact.then_some(int)
 }

@@ -61,8 +61,10 @@ impl<'a> Handshake<'a> {
             ping_timeout,
             max_payload,
         };
-        // Serializing strings and integers into a String cannot fail.
-        let json = serde_json::to_string(&fields).unwrap_or_default();
+        // Serializing strings and integers into a String cannot fail (loud in tests if it did).
+        let json = serde_json::to_string(&fields);
+        debug_assert!(json.is_ok(), "the open packet's fields did not serialize");
+        let json = json.unwrap_or_default();
         Handshake {
             json: Cow::Owned(json),
             sid: Cow::Owned(sid.into()),

@@ -372,14 +372,7 @@ fn walk(json: &str, count: usize, found: Option<&mut Vec<Placeholder>>) -> Resul
 /// `0..count`. The reference indexes its buffers with any number in range, so `0.5` yields
 /// `undefined` there; we refuse it (a deliberate difference, differential/known-differences).
 pub(crate) fn attachment_index(num: f64, count: usize) -> Option<usize> {
-    #[allow(
-        clippy::cast_precision_loss,
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss
-    )]
-    let index =
-        (num >= 0.0 && num < count as f64 && (num as u64) as f64 == num).then_some(num as usize);
-    index
+    (num >= 0.0 && num < count as f64 && (num as u64) as f64 == num).then_some(num as usize)
 }
 
 /// Object flags of the placeholder walk, one byte per open container.

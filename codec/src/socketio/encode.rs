@@ -81,8 +81,11 @@ impl Packet<'_> {
     pub fn to_text(&self) -> Utf8Bytes {
         let mut buf = BytesMut::with_capacity(self.encoded_len());
         self.encode(&mut buf);
-        // Only UTF-8 pieces were written; an empty value would mean a bug, never UB.
-        Utf8Bytes::try_from(buf.freeze()).unwrap_or_default()
+        // Only UTF-8 pieces were written: anything else is a bug, loud in tests, an empty
+        // text (never UB) in release.
+        let text = Utf8Bytes::try_from(buf.freeze());
+        debug_assert!(text.is_ok(), "the encoder wrote invalid UTF-8");
+        text.unwrap_or_default()
     }
 }
 

@@ -371,8 +371,16 @@ impl PacketBuf {
     /// The borrowed view (no re-validation).
     pub fn as_packet(&self) -> Packet<'_> {
         let text = self.text.as_str();
-        // The ranges were cut from `text` by the decoder (or the encoder), on char boundaries.
-        let slice = |r: &Range<usize>| text.get(r.clone()).unwrap_or_default();
+        // The ranges were cut from `text` by the decoder (or the encoder), on char boundaries:
+        // a range that does not fit is a bug, loud in tests, an empty view in release.
+        let slice = |r: &Range<usize>| {
+            let part = text.get(r.clone());
+            debug_assert!(
+                part.is_some(),
+                "range {r:?} outside the packet text {text:?}"
+            );
+            part.unwrap_or_default()
+        };
         Packet::from_parts(
             self.packet_type,
             self.attachments,

@@ -229,7 +229,6 @@ fn weight(e: &WireEvent) -> usize {
 
 /// `12 B`, `3.4 KiB`, `45.0 MiB`.
 pub fn human_bytes(n: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
     let f = n as f64;
     if n < 1024 {
         format!("{n} B")

@@ -26,8 +26,10 @@ async fn listener() -> (TcpListener, Connector) {
 
 /// WebSocket server for one connection; `handler` gets the socket and the request's
 /// `X-Extra` header.
-// tungstenite's handshake callback signature returns a large `Err`; not ours to change.
-#[allow(clippy::result_large_err)]
+#[expect(
+    clippy::result_large_err,
+    reason = "tungstenite's handshake callback signature returns a large `Err`; not ours to change"
+)]
 async fn ws_server<F, Fut>(handler: F) -> Connector
 where
     F: FnOnce(WebSocketStream<TcpStream>, Option<String>) -> Fut + Send + 'static,
