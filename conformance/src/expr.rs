@@ -9,8 +9,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::matcher::{Captures, Var, is_var_name};
 
 /// A parsed duration expression.
@@ -178,18 +176,7 @@ pub fn eval(expr: &Expr, captures: &Captures) -> Result<Duration, ExprError> {
     expr.eval(captures)
 }
 
-impl fmt::Display for Expr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.source)
-    }
-}
-
-impl<'de> Deserialize<'de> for Expr {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+crate::source_text::parsed_from_text!(Expr);
 
 struct Parser<'a> {
     text: &'a str,

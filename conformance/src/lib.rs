@@ -71,6 +71,7 @@ pub mod report;
 pub mod runner;
 #[doc(hidden)]
 pub mod server_process;
+mod source_text;
 #[doc(hidden)]
 pub mod transport;
 #[doc(hidden)]

@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::captures::{Captures, Var};
@@ -250,18 +249,7 @@ impl Template {
     }
 }
 
-impl fmt::Display for Template {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.source)
-    }
-}
-
-impl<'de> Deserialize<'de> for Template {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+crate::source_text::parsed_from_text!(Template);
 
 /// The value variable `name`, or why it cannot be used in text.
 pub(crate) fn lookup<'a>(name: &str, captures: &'a Captures) -> Result<&'a Value, VarError> {
