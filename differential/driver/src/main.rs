@@ -13,7 +13,7 @@ use sio_codec::{
     socketio::{OutFrame, Progress, Reassembler},
 };
 use sio_conformance::{
-    codec_commands::{self, WireOptions},
+    commands::codec::{self as codec_commands, WireOptions},
     wire,
 };
 use std::io::{BufRead, Write};
@@ -171,7 +171,7 @@ fn frame_value(kind: FrameKind, bytes: &[u8]) -> Result<Value, String> {
 
 fn bin(bytes: &[u8]) -> Value {
     let mut map = Map::new();
-    map.insert("bin".into(), Value::String(wire::hex(bytes)));
+    map.insert("bin".into(), Value::String(sio_conformance::hex::encode(bytes)));
     Value::Object(map)
 }
 
@@ -432,7 +432,7 @@ fn eio_payload_encode(request: &Value, version: u64) -> Result<String, String> {
 // ---------------------------------------------------------------------------------------
 // The `conformance decode` command itself
 
-/// Runs `conformance decode` (`codec_commands::decode`) in-process on whole Engine.IO
+/// Runs `conformance decode` (`commands::codec::decode`) in-process on whole Engine.IO
 /// frames (or one polling body with `"payload": true`): the Engine.IO layer, the Socket.IO
 /// layer and attachment reassembly exactly as the CLI chains them. Replies with the lines it
 /// printed (the packets delivered) and its error message, if any.
@@ -453,7 +453,7 @@ fn cli_decode(request: &Value, version: u64) -> Result<String, String> {
         .into_iter()
         .map(|f| match f {
             Frame::Text(text) => text,
-            Frame::Binary(bytes) => format!("hex:{}", wire::hex(&bytes)),
+            Frame::Binary(bytes) => format!("hex:{}", sio_conformance::hex::encode(&bytes)),
         })
         .collect();
     let mut out = Vec::new();
@@ -484,7 +484,7 @@ fn cli_decode(request: &Value, version: u64) -> Result<String, String> {
     Ok(Value::Object(map).to_string())
 }
 
-/// The message of the check `codec_commands::decode` makes after the last input.
+/// The message of the check `commands::codec::decode` makes after the last input.
 const PENDING_AT_END: &str = "incomplete binary packet";
 
 /// The unit (frame, or payload record) where `conformance decode` failed with `message`
@@ -523,7 +523,7 @@ fn failing_unit(
                         .to_owned(),
                     Frame::Binary(bytes) => format!(
                         "hex:{}",
-                        wire::hex(bytes.get(..cut).ok_or(format!("cut {cut} is beyond the body"))?)
+                        sio_conformance::hex::encode(bytes.get(..cut).ok_or(format!("cut {cut} is beyond the body"))?)
                     ),
                 }])
             })
