@@ -140,7 +140,7 @@ def eio_handshake_json():
 
 
 # eio_server_session: a header byte (bit 0 v3, bit 1 opened over WebSocket, bit 2 b64), then
-# steps (see sio_codec::fuzzing::eio_server_session). Step kinds and the client packet table:
+# steps (see sio_fuzz_oracles::eio_server_session). Step kinds and the client packet table:
 EIO_GET, EIO_ABORT_GET, EIO_POST, EIO_POST_RAW, EIO_BEGIN_POST, EIO_WEBSOCKET = 0, 1, 2, 3, 4, 5
 EIO_FRAME, EIO_FRAME_CLOSE, EIO_FRAME_BINARY, EIO_ADVANCE, EIO_SEND, EIO_CLOSE = 6, 7, 8, 9, 10, 11
 EIO_ROUTE, EIO_FRAME_RAW, EIO_CLOSE_WITH = 12, 13, 14
@@ -196,7 +196,7 @@ def eio_server_session():
 
 
 # sio_server_connection: a header byte (bit 0: Socket.IO v4 over Engine.IO v3), then steps
-# (see sio_codec::fuzzing::sio_server_connection). Step kinds and the client packet table:
+# (see sio_fuzz_oracles::sio_server_connection). Step kinds and the client packet table:
 SIO_CLIENT, SIO_CLIENT_RAW, SIO_ATTACHMENT, SIO_ACCEPT, SIO_REJECT = 0, 1, 2, 3, 4
 SIO_EMIT, SIO_DISCONNECT, SIO_WAIT, SIO_ACK = 5, 6, 7, 8
 PLACEHOLDER = '{"_placeholder":true,"num":0}'
@@ -247,7 +247,7 @@ def sio_server_connection():
 
 # eio_client_session: a header byte (bit 0 v3, bit 1 opened over WebSocket, bit 2 b64, bit 3 no
 # upgrade, bit 4 against the real server session), then steps (see
-# sio_codec::fuzzing::eio_client_session). Arbitrary answers: step kinds and the server table.
+# sio_fuzz_oracles::eio_client_session). Arbitrary answers: step kinds and the server table.
 EC_GET, EC_GET_RAW, EC_POST, EC_FAIL, EC_WS_OPEN, EC_WS_FAIL = 0, 1, 2, 3, 4, 5
 EC_FRAME, EC_FRAME_RAW, EC_ADVANCE, EC_SEND, EC_CLOSE = 6, 7, 8, 9, 10
 EC_PACKETS = [
@@ -327,7 +327,7 @@ def eio_client_session():
 
 
 # sio_client_connection: a header byte (bit 0: Socket.IO v4 over Engine.IO 3), then steps (see
-# sio_codec::fuzzing::sio_client_connection). Step kinds and the server packet table:
+# sio_fuzz_oracles::sio_client_connection). Step kinds and the server packet table:
 SC_PACKET, SC_RAW, SC_ATTACHMENT, SC_CONNECT, SC_EMIT, SC_ACK = 0, 1, 2, 3, 4, 5
 SC_DISCONNECT, SC_NS_PACKET, SC_SERVER_ACK = 6, 7, 8
 SC_PACKETS = ["0", '0{"sid":"x"}', '0/a,{"sid":"y"}', "0/a?x=1,", "1", '4{"message":"no"}',
