@@ -24,7 +24,8 @@
 //! Named after what they implement: [`server`] (TCP, routing), `http` (one request, one
 //! response), `endpoint` (the clients of a path on their sessions, the timers), `polling`
 //! and `websocket` (the transports), `contract` (the application of `/socket.io/`),
-//! `tamper` (the wire-level defects).
+//! `tamper` (the wire-level defects: settings and open packet, `polling`, `websocket`,
+//! `socketio`).
 
 mod contract;
 mod endpoint;
