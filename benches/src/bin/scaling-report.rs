@@ -385,9 +385,13 @@ fn main() {
         eprintln!("writing {}: {e}", svg_path.display());
         std::process::exit(1);
     }
+    // The file name only: the report goes into the README, where the plot sits beside it.
+    let name = svg_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
     println!(
-        "\n#### Scaling (`scaling/*`, plot written to {})\n",
-        svg_path.display()
+        "\n#### Scaling (`scaling/*`; plot: `{}`)\n",
+        name.unwrap_or_default()
     );
     println!("{points_table}\n{fit_table}");
 }
