@@ -25,6 +25,7 @@ struct Series {
     title: &'static str,
     /// What one unit of x is, singular.
     unit: &'static str,
+    plural: &'static str,
     x_label: &'static str,
 }
 
@@ -33,18 +34,21 @@ const SERIES: [Series; 3] = [
         id: "sio_decode",
         title: "Socket.IO event, validated decode",
         unit: "byte",
+        plural: "bytes",
         x_label: "event size (bytes)",
     },
     Series {
         id: "reassemble",
         title: "Binary event, Reassembler",
         unit: "attachment",
+        plural: "attachments",
         x_label: "attachments (16 B each)",
     },
     Series {
         id: "payload_v4",
         title: "v4 polling body, decode",
         unit: "record",
+        plural: "records",
         x_label: "records",
     },
 ];
@@ -344,7 +348,7 @@ fn main() {
         r#"<rect width="{width}" height="{HEIGHT}" fill="white"/>"#
     );
     let mut points_table =
-        String::from("| series | units | median | per unit |\n|---|---:|---:|---:|\n");
+        String::from("| series | size | median | per unit |\n|---|---:|---:|---:|\n");
     let mut fit_table = String::from(
         "| series | fitted cost per unit | fixed cost | log-log slope (all points) | slope (two largest) |\n|---|---:|---:|---:|---:|\n",
     );
@@ -358,11 +362,12 @@ fn main() {
         for &(x, t) in &points {
             let _ = writeln!(
                 points_table,
-                "| {} | {x} {}s | {} | {} |",
+                "| {} | {x} {} | {} | {} per {} |",
                 series.title,
-                series.unit,
+                if x == 1.0 { series.unit } else { series.plural },
                 time(t),
-                per_unit(t / x)
+                per_unit(t / x),
+                series.unit
             );
         }
         let fit = fit(&points);
