@@ -270,7 +270,9 @@ fn simd_baselines(g: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
     use serde::de::IgnoredAny;
     let Some(json) = json_part(case) else { return };
     // sonic-rs: its serde `IgnoredAny` path is `skip_one(checked = true)`, a SIMD skip that
-    // validates what it skips (the unchecked skip is its `get_unchecked`, not used here).
+    // validates what it skips (the unchecked skip is its `get_unchecked`, not used here). Its
+    // SIMD width is chosen at compile time: SSE2 on the default x86-64 target, AVX2 only with
+    // `-C target-cpu` (not set here: it would change every benchmark of the run).
     assert!(
         sonic_rs::from_str::<IgnoredAny>(json).is_ok(),
         "sonic-rs accepts"
@@ -284,7 +286,7 @@ fn simd_baselines(g: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
     // simd-json parses in place (it unescapes strings into the input), so it needs a mutable
     // copy: the copy into a reused, padded buffer is made INSIDE the timed loop (a receiver
     // holding a shared, immutable frame pays it too; `fill_tape` would make the same copy
-    // internally). `fill_tape_padded` then fills a reused tape with reused buffers: no
+    // internally). simd-json picks AVX2 at run time. `fill_tape_padded` then fills a reused tape with reused buffers: no
     // allocation per iteration, the fastest full validation simd-json offers.
     let len = json.len();
     let mut input = vec![0u8; len + simd_json::INPUT_PADDING];
