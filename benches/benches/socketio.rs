@@ -12,7 +12,7 @@ use sio_codec::{
     Utf8Bytes,
     socketio::{Packet, PacketBuf, Progress, Reassembler},
 };
-use std::hint::black_box;
+use std::{borrow::Cow, hint::black_box};
 
 fn bytes_of(case: &Case, with_attachments: bool) -> Throughput {
     let len = if with_attachments {
@@ -59,6 +59,104 @@ fn decode_l2(g: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
                 .map(|d| d.deserialize::<serde_json::Value>().expect("JSON"))
         });
     });
+}
+
+/// The typed arguments of the corpus's `bulk` events: `["bulk", {"items": [...]}]`.
+mod typed {
+    use serde::Deserialize;
+    use std::borrow::Cow;
+
+    /// The second argument; `T` is the item type of the case.
+    #[derive(Deserialize)]
+    pub(crate) struct Bulk<T> {
+        pub(crate) items: Vec<T>,
+    }
+
+    /// An item of `medium_1k`. Free text is a `Cow` (borrowed from the frame unless it holds
+    /// an escape); the tags are short enum-like words, borrowed as `&str` (an escape there
+    /// would be a deserialization error, which is what a typed protocol wants).
+    #[derive(Deserialize)]
+    #[allow(dead_code)] // Read by no one: the benchmark measures building them.
+    pub(crate) struct Item<'a> {
+        pub(crate) id: u64,
+        #[serde(borrow)]
+        pub(crate) name: Cow<'a, str>,
+        pub(crate) price: f64,
+        pub(crate) qty: u32,
+        pub(crate) active: bool,
+        #[serde(borrow)]
+        pub(crate) tags: Vec<&'a str>,
+    }
+
+    /// An item of `large_64k`.
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub(crate) struct Record<'a> {
+        pub(crate) id: u64,
+        #[serde(borrow)]
+        pub(crate) user: Cow<'a, str>,
+        pub(crate) score: f64,
+        pub(crate) ratio: f64,
+        pub(crate) active: bool,
+        pub(crate) parent: Option<u32>,
+        #[serde(borrow)]
+        pub(crate) tags: Vec<&'a str>,
+        pub(crate) geo: Geo,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub(crate) struct Geo {
+        pub(crate) lat: f64,
+        pub(crate) lon: f64,
+    }
+
+    /// What an application does with a received event: validated decode (L1), then its
+    /// arguments as its own types, strings borrowed from `text`.
+    pub(crate) fn decode<'a, T: Deserialize<'a>>(text: &'a str) -> (&'a str, Bulk<T>) {
+        let packet = sio_codec::socketio::Packet::decode_text(text).expect("decodes");
+        packet
+            .data()
+            .expect("arguments")
+            .deserialize()
+            .expect("typed arguments")
+    }
+}
+
+/// Ours, typed: `decode` + `RawJson::deserialize` into the structs of [`typed`] (the whole
+/// decoded value is returned, so building and dropping it are both timed).
+fn decode_typed(g: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
+    let text = case.text.as_str();
+    let items = text.matches(r#"{"id":"#).count();
+    g.throughput(bytes_of(case, false));
+    let id = BenchmarkId::new("typed", case.name);
+    match case.name {
+        "medium_1k" => {
+            let (event, bulk) = typed::decode::<typed::Item<'_>>(text);
+            assert_eq!((event, bulk.items.len()), ("bulk", items));
+            assert!(
+                bulk.items
+                    .iter()
+                    .all(|i| matches!(i.name, Cow::Borrowed(_)))
+            );
+            g.bench_with_input(id, text, |b, text| {
+                b.iter(|| typed::decode::<typed::Item<'_>>(black_box(text)));
+            });
+        }
+        "large_64k" => {
+            let (event, bulk) = typed::decode::<typed::Record<'_>>(text);
+            assert_eq!((event, bulk.items.len()), ("bulk", items));
+            assert!(
+                bulk.items
+                    .iter()
+                    .all(|i| matches!(i.user, Cow::Borrowed(_)))
+            );
+            g.bench_with_input(id, text, |b, text| {
+                b.iter(|| typed::decode::<typed::Record<'_>>(black_box(text)));
+            });
+        }
+        _ => {}
+    }
 }
 
 /// Ours: a binary packet and its attachments through the `Reassembler` (attachments kept as
@@ -142,10 +240,7 @@ fn encode_vectored(g: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
 /// Reference point, not a codec operation: serde_json validating the JSON part alone with
 /// `IgnoredAny` (what any serde-based L1 costs at least).
 fn baseline(g: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
-    let Some(start) = case.text.find(['[', '{']) else {
-        return;
-    };
-    let json = &case.text[start..];
+    let Some(json) = json_part(case) else { return };
     g.throughput(Throughput::Bytes(json.len() as u64));
     g.bench_with_input(
         BenchmarkId::new("serde_ignored_any", case.name),
@@ -153,6 +248,63 @@ fn baseline(g: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
         |b, json| {
             b.iter(|| serde_json::from_str::<serde::de::IgnoredAny>(black_box(json)).is_ok());
         },
+    );
+}
+
+/// The cases measured against the SIMD validators (`peers`): a tiny event, a medium and a
+/// large object array, and a large string, the JSON shapes where validation speed differs.
+#[cfg(feature = "peers")]
+const SIMD_CASES: [&str; 4] = ["tiny_event", "medium_1k", "large_64k", "large_string_64k"];
+
+/// The JSON part of a Socket.IO packet, as `baseline` cuts it: from the first `[` or `{`
+/// (the event payload our `decode` validates).
+fn json_part(case: &Case) -> Option<&str> {
+    case.text.find(['[', '{']).map(|start| &case.text[start..])
+}
+
+/// The limit baseline (feature `peers`): the fastest JSON validators we know of, on the same
+/// JSON as `serde_ignored_any`. Both validate fully (syntax, escapes, control characters;
+/// simd-json UTF-8 as well, which our `&str` input already guarantees).
+#[cfg(feature = "peers")]
+fn simd_baselines(g: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
+    use serde::de::IgnoredAny;
+    let Some(json) = json_part(case) else { return };
+    // sonic-rs: its serde `IgnoredAny` path is `skip_one(checked = true)`, a SIMD skip that
+    // validates what it skips (the unchecked skip is its `get_unchecked`, not used here). Its
+    // SIMD width is chosen at compile time: SSE2 on the default x86-64 target, AVX2 only with
+    // `-C target-cpu` (not set here: it would change every benchmark of the run).
+    assert!(
+        sonic_rs::from_str::<IgnoredAny>(json).is_ok(),
+        "sonic-rs accepts"
+    );
+    g.throughput(Throughput::Bytes(json.len() as u64));
+    g.bench_with_input(
+        BenchmarkId::new("sonic_rs_validate", case.name),
+        json,
+        |b, json| b.iter(|| sonic_rs::from_str::<IgnoredAny>(black_box(json)).is_ok()),
+    );
+    // simd-json parses in place (it unescapes strings into the input), so it needs a mutable
+    // copy: the copy into a reused, padded buffer is made INSIDE the timed loop (a receiver
+    // holding a shared, immutable frame pays it too; `fill_tape` would make the same copy
+    // internally). simd-json picks AVX2 at run time. `fill_tape_padded` then fills a reused tape with reused buffers: no
+    // allocation per iteration, the fastest full validation simd-json offers.
+    let len = json.len();
+    let mut input = vec![0u8; len + simd_json::INPUT_PADDING];
+    let mut buffers = simd_json::Buffers::new(len);
+    let mut spare = simd_json::Tape::null().reset();
+    let mut validate = move |json: &str| -> bool {
+        input[..len].copy_from_slice(json.as_bytes());
+        // The tape borrows `input` for one call; `reset` empties it and ends the borrow.
+        let mut tape = std::mem::replace(&mut spare, simd_json::Tape(Vec::new())).reset();
+        let ok = simd_json::fill_tape_padded(&mut input, len, &mut buffers, &mut tape).is_ok();
+        spare = tape.reset();
+        ok
+    };
+    assert!(validate(json), "simd-json accepts");
+    g.bench_with_input(
+        BenchmarkId::new("simd_json_validate", case.name),
+        json,
+        |b, json| b.iter(|| validate(black_box(json))),
     );
 }
 
@@ -165,6 +317,7 @@ fn ours(c: &mut Criterion) {
             reassemble(&mut g, &case);
         } else {
             decode_l2(&mut g, &case);
+            decode_typed(&mut g, &case);
         }
         encode(&mut g, &case);
         encode_vectored(&mut g, &case);
@@ -173,6 +326,10 @@ fn ours(c: &mut Criterion) {
     let mut g = c.benchmark_group("baseline");
     for case in corpus::of_kind(Kind::Sio) {
         baseline(&mut g, &case);
+        #[cfg(feature = "peers")]
+        if SIMD_CASES.contains(&case.name) {
+            simd_baselines(&mut g, &case);
+        }
     }
     g.finish();
 }

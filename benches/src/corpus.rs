@@ -318,8 +318,14 @@ fn padded(target: usize, build: fn(usize) -> String) -> String {
 /// The 100 packets shared by both payload cases: mostly events, some pongs, 4 binary.
 /// `v3` adds non-BMP characters. The last event carries `pad` extra characters.
 fn payload_packets(pad: usize, v3: bool) -> Vec<String> {
+    payload_records(100, pad, v3)
+}
+
+/// `count` packets of the payload cases' mix (the first 100 are those of the corpus). The
+/// packet at index 99 carries `pad` extra characters (if it is an event).
+fn payload_records(count: u64, pad: usize, v3: bool) -> Vec<String> {
     let mut rng = Rng::new(if v3 { 33 } else { 44 });
-    (0..100u64)
+    (0..count)
         .map(|i| {
             if i % 25 == 12 {
                 let len = 24 + rng.below(16) as usize;
@@ -361,6 +367,32 @@ fn payload_v3(pad: usize) -> String {
         let _ = write!(out, "{units}:{packet}");
     }
     out
+}
+
+/// Inputs of the scaling benchmarks (`benches/scaling.rs`): the corpus's shapes, grown.
+pub mod scaling {
+    use super::{bytes, payload_records, placeholder};
+
+    /// A Socket.IO event `2["bulk",{"items":[…]}]` of exactly `len` bytes (≥ 200), made of
+    /// the items of `large_64k` (numbers, non-ASCII strings, nested objects).
+    pub fn event(len: usize) -> String {
+        super::bulk(len, true)
+    }
+
+    /// A binary event `<count>-["files",[<placeholder 0>,…]]` and its `count` attachments of
+    /// 16 bytes each.
+    pub fn binary_event(count: usize) -> (String, Vec<Vec<u8>>) {
+        let placeholders: Vec<String> = (0..count).map(placeholder).collect();
+        let text = format!(r#"5{count}-["files",[{}]]"#, placeholders.join(","));
+        let attachments = (0..count).map(|i| bytes(1000 + i as u64, 16)).collect();
+        (text, attachments)
+    }
+
+    /// An Engine.IO v4 polling body of `count` records, the mix of `payload_v4_100`
+    /// (events, a pong every 8th, a base64 binary message every 25th).
+    pub fn payload_v4(count: u64) -> String {
+        payload_records(count, 0, false).join("\u{1e}")
+    }
 }
 
 /// The corpus as the JSON manifest shared with the Node harness: text as JSON strings,

@@ -183,6 +183,108 @@ fn binary_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// One target of issue 18: `faster` is "their time / ours" (above 1: we are faster), met
+/// when at least `at_least`.
+fn target(r: &Report, what: &str, ours: &str, theirs: &[&str], at_least: f64) -> Vec<String> {
+    let best = theirs
+        .iter()
+        .filter_map(|id| r.get(id).map(|t| (t, *id)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    match (r.get(ours), best) {
+        (Some(t), Some((their, id))) => {
+            let ratio = their / t;
+            vec![
+                what.to_string(),
+                format!("`{ours}` {}", time(t)),
+                format!("`{id}` {}", time(their)),
+                format!("{ratio:.2}×"),
+                if ratio >= at_least {
+                    "met"
+                } else {
+                    "**not met**"
+                }
+                .to_string(),
+            ]
+        }
+        _ => vec![
+            what.to_string(),
+            r.cell(ours),
+            "–".into(),
+            "–".into(),
+            "not measured".into(),
+        ],
+    }
+}
+
+/// The issue 18 targets, computed from this run (ratios: their time / ours).
+fn targets(r: &mut Report) {
+    let mut rows = Vec::new();
+    for case in ["tiny_event", "medium_1k", "large_64k", "large_string_64k"] {
+        let ours = format!("socketio/decode/{case}");
+        rows.push(target(
+            r,
+            &format!("{case}: validation ≥ 3× serde `IgnoredAny`"),
+            &ours,
+            &[&format!("baseline/serde_ignored_any/{case}")],
+            3.0,
+        ));
+        // "Within 1.25×" of the fastest: their / ours ≥ 1 / 1.25.
+        rows.push(target(
+            r,
+            &format!("{case}: validation within 1.25× of the fastest SIMD validator (≥ 0.80×)"),
+            &ours,
+            &[
+                &format!("baseline/sonic_rs_validate/{case}"),
+                &format!("baseline/simd_json_validate/{case}"),
+            ],
+            0.8,
+        ));
+    }
+    rows.push(target(
+        r,
+        "tiny_event: ≥ 5× socketioxide L1",
+        "socketio/decode/tiny_event",
+        &["socketioxide/decode_l1/tiny_event"],
+        5.0,
+    ));
+    rows.push(target(
+        r,
+        "tiny_event: no slower than serde `IgnoredAny`",
+        "socketio/decode/tiny_event",
+        &["baseline/serde_ignored_any/tiny_event"],
+        1.0,
+    ));
+    rows.push(target(
+        r,
+        "bin_event_3 (`Reassembler`): ≥ 6× socketioxide L1",
+        "socketio/reassemble/bin_event_3",
+        &["socketioxide/decode_l1/bin_event_3"],
+        6.0,
+    ));
+    for case in ["medium_1k", "large_64k"] {
+        let ours = format!("socketio/typed/{case}");
+        rows.push(target(
+            r,
+            &format!("{case}: typed ≥ 2× socketioxide L2"),
+            &ours,
+            &[&format!("socketioxide/decode_l2/{case}")],
+            2.0,
+        ));
+        rows.push(target(
+            r,
+            &format!("{case}: typed faster than Node (`JSON.parse`)"),
+            &ours,
+            &[&format!("node/sio_decode/{case}")],
+            1.0,
+        ));
+    }
+    r.table(
+        "Targets of issue 18 (ratio: their time / ours)",
+        &["target", "ours", "reference", "ratio", "met?"],
+        rows,
+    );
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -255,6 +357,76 @@ fn main() {
         ],
         rows,
     );
+
+    // The limit: the same JSON through the fastest validators (feature `peers`).
+    let rows = names(&[Kind::Sio])
+        .iter()
+        .filter(|case| {
+            r.get(&format!("baseline/serde_ignored_any/{case}"))
+                .is_some()
+        })
+        .map(|case| {
+            let ours = format!("socketio/decode/{case}");
+            let sonic = format!("baseline/sonic_rs_validate/{case}");
+            let simd = format!("baseline/simd_json_validate/{case}");
+            let ignored = format!("baseline/serde_ignored_any/{case}");
+            vec![
+                format!("{case}"),
+                r.cell(&ours),
+                r.cell(&ignored),
+                r.cell(&sonic),
+                r.cell(&simd),
+                r.ratio(&ours, &[&ignored]),
+                r.ratio(&ours, &[&sonic, &simd]),
+            ]
+        })
+        .collect();
+    r.table(
+        "Validation limit: ours (header + JSON + shape) against JSON validators on the JSON alone",
+        &[
+            "case",
+            "ours `decode`",
+            "serde_json `IgnoredAny`",
+            "sonic-rs (`IgnoredAny`, checked skip)",
+            "simd-json (`fill_tape_padded`, copy included)",
+            "ours vs `IgnoredAny`",
+            "ours vs fastest SIMD validator",
+        ],
+        rows,
+    );
+
+    // Typed decoding: what an application with its own argument types pays.
+    let rows = ["medium_1k", "large_64k"]
+        .iter()
+        .map(|case| {
+            let typed = format!("socketio/typed/{case}");
+            vec![
+                format!("{case}"),
+                r.cell(&format!("socketio/decode/{case}")),
+                r.cell(&typed),
+                r.cell(&format!("socketio/decode_l2/{case}")),
+                r.cell(&format!("socketioxide/decode_l2/{case}")),
+                r.cell(&format!("node/sio_decode/{case}")),
+                r.ratio(&typed, &[&format!("socketioxide/decode_l2/{case}")]),
+                r.ratio(&typed, &[&format!("node/sio_decode/{case}")]),
+            ]
+        })
+        .collect();
+    r.table(
+        "Typed decoding (L1 + the arguments as the application's structs, strings borrowed)",
+        &[
+            "case",
+            "ours L1",
+            "ours typed",
+            "ours L2 (`Value`)",
+            "socketioxide L2",
+            "node (`JSON.parse`)",
+            "typed vs socketioxide L2",
+            "typed vs node",
+        ],
+        rows,
+    );
+    targets(&mut r);
 
     // L0 and L2 for context.
     let rows = names(&[Kind::Sio])
