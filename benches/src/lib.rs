@@ -2,3 +2,4 @@
 //! criterion benches, the allocation-count test and the Node harness (`benches/node/`).
 
 pub mod corpus;
+pub mod report;

@@ -10,8 +10,8 @@
 //! directory, this package) and `benches/node/results.json`. Ratios are
 //! "best peer time / our time": above 1 means we are faster.
 
-use serde_json::Value;
 use sio_benches::corpus::{self, Kind};
+use sio_benches::report::{read_json, time};
 use std::{
     collections::BTreeMap,
     fmt::Write as _,
@@ -26,10 +26,6 @@ struct Stat {
 }
 
 type Results = BTreeMap<String, Stat>;
-
-fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
-}
 
 /// Every `new/benchmark.json` under `dir`.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -105,24 +101,6 @@ fn node_results(file: &Path, into: &mut Results) -> Option<String> {
         json["engine.io-parser"].as_str().unwrap_or("?"),
         json["engine.io-parser-v3"].as_str().unwrap_or("?"),
     ))
-}
-
-fn time(ns: f64) -> String {
-    let (value, unit) = if ns < 1e3 {
-        (ns, "ns")
-    } else if ns < 1e6 {
-        (ns / 1e3, "µs")
-    } else {
-        (ns / 1e6, "ms")
-    };
-    let digits = if value < 10.0 {
-        2
-    } else if value < 100.0 {
-        1
-    } else {
-        0
-    };
-    format!("{value:.digits$} {unit}")
 }
 
 struct Report {

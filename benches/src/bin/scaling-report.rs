@@ -11,7 +11,7 @@
 //! (ordinary least squares on the logarithms) says whether growth is linear (slope 1).
 //! The SVG is written by hand: no plotting dependency for three charts.
 
-use serde_json::Value;
+use sio_benches::report::{read_json, time};
 use std::{
     collections::BTreeMap,
     fmt::Write as _,
@@ -96,10 +96,6 @@ fn fit(points: &[(f64, f64)]) -> Option<Fit> {
     })
 }
 
-fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
-}
-
 /// Every `scaling/...` median (ns) under `dir` (criterion's `new/{benchmark,estimates}.json`,
 /// read as bench-report reads them).
 fn medians(dir: &Path, out: &mut BTreeMap<String, f64>) {
@@ -126,26 +122,6 @@ fn medians(dir: &Path, out: &mut BTreeMap<String, f64>) {
             }
         }
     }
-}
-
-fn time(ns: f64) -> String {
-    let (value, unit) = if ns < 1e3 {
-        (ns, "ns")
-    } else if ns < 1e6 {
-        (ns / 1e3, "µs")
-    } else if ns < 1e9 {
-        (ns / 1e6, "ms")
-    } else {
-        (ns / 1e9, "s")
-    };
-    let digits = if value < 10.0 {
-        2
-    } else if value < 100.0 {
-        1
-    } else {
-        0
-    };
-    format!("{value:.digits$} {unit}")
 }
 
 /// A per-unit cost, in ns with 3 significant digits.
