@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz smoke test on the stable toolchain: builds the cargo-fuzz targets in fuzz/ and runs each
-# for a bounded time, failing on any crash (a violated property or a panic).
+# for a bounded time, failing on any crash (a violated property or a panic). Built with debug
+# assertions, so the codec's own invariants are checked too (among them: the fast JSON
+# validator agrees with the scalar scanner on every text it sees).
 #
 #   scripts/fuzz-smoke.sh                      # every target, FUZZ_SECONDS (default 10) each
 #   FUZZ_SECONDS=300 scripts/fuzz-smoke.sh sio_decode_text
@@ -27,13 +29,13 @@ else
     mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz)
 fi
 
-cargo fuzz build -O --fuzz-dir fuzz
+cargo fuzz build -O --debug-assertions --fuzz-dir fuzz
 
 crashed=()
 for target in "${targets[@]}"; do
     printf '\n==> fuzz %s for %ss\n' "$target" "$seconds"
     mkdir -p "fuzz/target/corpus/$target"
-    if ! cargo fuzz run -O --fuzz-dir fuzz "$target" \
+    if ! cargo fuzz run -O --debug-assertions --fuzz-dir fuzz "$target" \
         "$root/fuzz/target/corpus/$target" "$root/fuzz/corpus/$target" -- \
         -max_total_time="$seconds" -timeout=10 -dict="$root/fuzz/sio.dict" -print_final_stats=1
     then

@@ -16,7 +16,7 @@ pub struct RawJson<'a>(&'a str);
 impl<'a> RawJson<'a> {
     /// Validates `json` (one JSON value, surrounding whitespace allowed).
     pub fn new(json: &'a str) -> Result<Self, ErrorKind> {
-        scanner::scan(json, |_, _| {}).map_err(|_| ErrorKind::InvalidJson)?;
+        scanner::validate(json).map_err(|_| ErrorKind::InvalidJson)?;
         Ok(Self(json))
     }
 
@@ -73,7 +73,7 @@ pub(crate) fn check_shape(
     let expected = Shape::for_type(packet_type, config);
     // A syntax error anywhere wins over a wrong shape, as in the reference (`JSON.parse`
     // throws before `isPayloadValid` runs).
-    scanner::scan(json, |_, _| {}).map_err(|at| (ErrorKind::InvalidJson, at))?;
+    scanner::validate(json).map_err(|at| (ErrorKind::InvalidJson, at))?;
     if expected.accepts(scanner::head(json)) {
         Ok(())
     } else {

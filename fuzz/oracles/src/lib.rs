@@ -529,6 +529,28 @@ pub fn sio_decode_text(data: &[u8]) {
     }
 }
 
+/// JSON validation wherever the text falls in the fast validator's 64-byte blocks:
+/// [`RawJson::new`] says the same of the text (short texts go to the scalar scanner) and of
+/// the text behind 64 to 127 spaces (always the fast validator, at every alignment). With
+/// debug assertions on (`scripts/fuzz-smoke.sh` builds with them), every validation of 64
+/// bytes or more also checks the fast validator against the scalar scanner on the same text.
+///
+/// Input: one byte choosing the padding (modulo 64), then the text.
+pub fn sio_json_validate(data: &[u8]) {
+    let Some((&shift, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = core::str::from_utf8(rest) else {
+        return;
+    };
+    let padded = format!("{}{text}", " ".repeat(64 + usize::from(shift % 64)));
+    assert_eq!(
+        RawJson::new(&padded).is_ok(),
+        RawJson::new(text).is_ok(),
+        "validity changed by leading whitespace: {text:?}"
+    );
+}
+
 fn sio_text<'a>(text: &'a str, cfg: &DecodeConfig) -> Result<socketio::Packet<'a>, DecodeError> {
     let result = socketio::Packet::decode_text_with(text, cfg);
     let owned = socketio::PacketBuf::decode_text_with(&Utf8Bytes::from(text), cfg);

@@ -81,6 +81,11 @@ fn eio_decode_payload() {
 }
 
 #[test]
+fn sio_json_validate() {
+    replay("sio_json_validate", fuzzing::sio_json_validate);
+}
+
+#[test]
 fn sio_decode_text() {
     replay("sio_decode_text", fuzzing::sio_decode_text);
 }
