@@ -14,18 +14,31 @@ use serde::de;
 pub struct RawJson<'a>(&'a str);
 
 impl<'a> RawJson<'a> {
-    /// Validates `json` (one JSON value, surrounding whitespace allowed).
+    /// Validates `json` (one JSON value, surrounding whitespace allowed) and keeps the value's
+    /// text without that whitespace.
+    ///
+    /// Why trimmed: in a Socket.IO packet the payload follows the ack id, and a receiver that
+    /// reads ids as JavaScript does (the reference) takes leading whitespace as part of the
+    /// id. `2 ["a"]` is an event *with ack id 0* there, so a payload must never start with
+    /// whitespace on the wire; trimming here (and in the decoder) makes every encoding
+    /// unambiguous.
+    ///
+    /// ```
+    /// use sio_codec::socketio::RawJson;
+    /// assert_eq!(RawJson::new(" [1, 2]\n")?.as_str(), "[1, 2]");
+    /// # Ok::<(), sio_codec::ErrorKind>(())
+    /// ```
     pub fn new(json: &'a str) -> Result<Self, ErrorKind> {
         scanner::validate(json).map_err(|_| ErrorKind::InvalidJson)?;
-        Ok(Self(json))
+        Ok(Self::new_unchecked(json))
     }
 
-    /// Already validated by the decoder.
-    pub(crate) const fn new_unchecked(json: &'a str) -> Self {
-        Self(json)
+    /// Already validated by the decoder (surrounding whitespace is dropped here too).
+    pub(crate) fn new_unchecked(json: &'a str) -> Self {
+        Self(json.trim_matches(JSON_WHITESPACE))
     }
 
-    /// The JSON text.
+    /// The JSON text (the value alone, no surrounding whitespace).
     pub const fn as_str(&self) -> &'a str {
         self.0
     }
@@ -50,6 +63,9 @@ impl fmt::Debug for RawJson<'_> {
         write!(f, "RawJson({})", self.0)
     }
 }
+
+/// The whitespace JSON allows around a value (RFC 8259 `ws`).
+const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
 /// Event names the v5 parser refuses as EVENT[0] (`error` is not among them).
 const RESERVED_EVENTS: [&str; 6] = [
@@ -251,6 +267,29 @@ mod tests {
         let (kind, at) = shape(json, PacketType::Event).unwrap_err();
         assert_eq!(kind, ErrorKind::InvalidJson);
         assert_eq!(at, json.find('\u{18}').unwrap());
+    }
+
+    #[test]
+    fn payloads_never_start_with_whitespace_that_would_read_as_an_ack_id() {
+        use crate::socketio::{AckId, Namespace, Packet};
+        for (json, id) in [(" [\"a\"]", None), ("\n\t[\"a\"] \r", AckId::new(3))] {
+            let data = RawJson::new(json).unwrap();
+            assert_eq!(data.as_str(), "[\"a\"]");
+            let packet =
+                Packet::new(PacketType::Event, Namespace::ROOT, id, Some(data), 0).unwrap();
+            let text = packet.to_text();
+            // As the reference reads it: whitespace after the type is part of the ack id.
+            let read = Packet::decode_text_with(&text, &DecodeConfig::new()).unwrap();
+            assert_eq!((read.id(), read.data()), (id, Some(data)), "{text:?}");
+        }
+        // Decoded payloads are trimmed the same way (the strict rules read `2 [..]` without
+        // an id), so that re-encoding them cannot add one.
+        let strict = DecodeConfig::strict();
+        let read = Packet::decode_text_with("2 [\"a\"] ", &strict).unwrap();
+        assert_eq!(
+            (read.id(), read.data().map(|d| d.as_str())),
+            (None, Some("[\"a\"]"))
+        );
     }
 
     #[test]

@@ -506,9 +506,6 @@ pub fn sio_decode_text(data: &[u8]) {
     let Ok(text) = core::str::from_utf8(data) else {
         return;
     };
-    if text.contains('\\') && !text.is_ascii() {
-        return;
-    } // TEMP-MASK
     let default = sio_text(text, &DecodeConfig::new());
     let strict = sio_text(text, &DecodeConfig::strict());
     let v4 = sio_text(text, &DecodeConfig::socketio_v4());
@@ -531,8 +528,8 @@ pub fn sio_decode_text(data: &[u8]) {
 
 /// JSON validation wherever the text falls in the fast validator's 64-byte blocks:
 /// [`RawJson::new`] says the same of the text (short texts go to the scalar scanner) and of
-/// the text behind 64 to 127 spaces (always the fast validator, at every alignment). With
-/// debug assertions on (`scripts/fuzz-smoke.sh` builds with them), every validation of 64
+/// the text behind 128 to 191 spaces (always the fast validator, at every alignment). With
+/// debug assertions on (`scripts/fuzz-smoke.sh` builds with them), every validation of 128
 /// bytes or more also checks the fast validator against the scalar scanner on the same text.
 ///
 /// Input: one byte choosing the padding (modulo 64), then the text.
@@ -543,7 +540,7 @@ pub fn sio_json_validate(data: &[u8]) {
     let Ok(text) = core::str::from_utf8(rest) else {
         return;
     };
-    let padded = format!("{}{text}", " ".repeat(64 + usize::from(shift % 64)));
+    let padded = format!("{}{text}", " ".repeat(128 + usize::from(shift % 64)));
     assert_eq!(
         RawJson::new(&padded).is_ok(),
         RawJson::new(text).is_ok(),
@@ -687,9 +684,6 @@ pub fn sio_reassemble(data: &[u8]) {
             let Ok(text) = Utf8Bytes::try_from(frame) else {
                 continue;
             };
-            if text.contains('\\') && !text.is_ascii() {
-                continue;
-            } // TEMP-MASK
             let got = reassembler.push_text(&text);
             if pending.take().is_some() {
                 assert_eq!(
@@ -842,12 +836,12 @@ fn check_placeholders_resolve(packet: &socketio::Packet<'_>, count: usize) {
     let (Some(_), Some(data)) = (packet.attachments(), packet.data()) else {
         return;
     };
-    if data.as_str().contains(['.', 'e', 'E']) {
+    // serde_json refuses some JSON that JavaScript reads and the reassembler accepts: numbers
+    // beyond f64 (`1e400`, a 400-digit integer: Infinity in JavaScript) and nesting past its
+    // recursion limit. Such a payload has no `Value` for `replace_placeholders` to work on.
+    let Ok(mut value) = data.deserialize::<Value>() else {
         return;
-    } // TEMP-MASK
-    let mut value: Value = data
-        .deserialize()
-        .expect("valid JSON deserializes to a Value");
+    };
     let resolved =
         socketio::replace_placeholders(&mut value, &mut |n| (n < count).then(|| Value::from(n)));
     assert_eq!(
@@ -1113,9 +1107,9 @@ pub fn sio_roundtrip_structured(data: &[u8]) {
             _ => {
                 let pad = src.pick(&[" ", "\n", "\t", "\r\n "]);
                 match src.below(3) {
-                    0 => [&compact, pad].concat(), // TEMP-MASK
+                    0 => [pad, &compact].concat(),
                     1 => [&compact, pad].concat(),
-                    _ => [&compact, pad].concat(), // TEMP-MASK
+                    _ => [pad, &compact, pad].concat(),
                 }
             }
         }

@@ -14,7 +14,7 @@
 //!
 //! Checked under Miri in CI (`scripts/miri.sh`: this module's and the fast validator's tests,
 //! once as built by default and once with AVX2 enabled) and by fuzzing (every validation of
-//! 64 bytes or more checks the fast validator against the scalar scanner when debug
+//! 128 bytes or more checks the fast validator against the scalar scanner when debug
 //! assertions are on, see `super::validate`, and `fuzz/` builds with them).
 #![allow(unsafe_code)]
 
