@@ -21,8 +21,8 @@
 use core::arch::x86_64::{
     __m128i, __m256i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
     _mm_or_si128, _mm_set1_epi8, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256,
-    _mm256_max_epu8, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setr_epi8, _mm256_shuffle_epi8,
-    _mm256_srli_epi16,
+    _mm256_max_epu8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_setr_epi8,
+    _mm256_shuffle_epi8, _mm256_srli_epi16,
 };
 
 /// The bytes of a 64-byte block that matter inside strings, bit `n` for byte `n`.
@@ -85,6 +85,18 @@ impl Kernel {
         }
     }
 
+    /// Whether `block` has no quote, backslash nor control byte: [`Kernel::specials`] all
+    /// zero, in one test (what a block inside a long string needs).
+    #[inline]
+    pub(super) fn plain(self, block: &[u8; 64]) -> bool {
+        match self {
+            // SAFETY: as in `specials`.
+            Self::Sse2 => unsafe { plain_sse2(block) },
+            // SAFETY: as in `specials`.
+            Self::Avx2 => unsafe { plain_avx2(block) },
+        }
+    }
+
     /// The operators and whitespace of `block`.
     #[inline]
     pub(super) fn structure(self, block: &[u8; 64]) -> Structure {
@@ -124,6 +136,20 @@ fn specials_sse2(block: &[u8; 64]) -> Specials {
         specials.control |= bits(_mm_cmpeq_epi8(_mm_max_epu8(v, low), low), k);
     }
     specials
+}
+
+#[target_feature(enable = "sse2")]
+fn plain_sse2(block: &[u8; 64]) -> bool {
+    let low = _mm_set1_epi8(0x1f);
+    let mut any = _mm_set1_epi8(0);
+    for k in 0..4 {
+        let v = lane(block, k);
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        let control = _mm_cmpeq_epi8(_mm_max_epu8(v, low), low);
+        any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(quote, backslash), control));
+    }
+    _mm_movemask_epi8(any) == 0
 }
 
 #[target_feature(enable = "sse2")]
@@ -176,6 +202,23 @@ fn specials_avx2(block: &[u8; 64]) -> Specials {
         specials.control |= bits32(_mm256_cmpeq_epi8(_mm256_max_epu8(v, low), low), k);
     }
     specials
+}
+
+#[target_feature(enable = "avx2")]
+fn plain_avx2(block: &[u8; 64]) -> bool {
+    let low = _mm256_set1_epi8(0x1f);
+    let mut any = _mm256_set1_epi8(0);
+    for k in 0..2 {
+        let v = lane32(block, k);
+        let quote = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8));
+        let backslash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8));
+        let control = _mm256_cmpeq_epi8(_mm256_max_epu8(v, low), low);
+        any = _mm256_or_si256(
+            any,
+            _mm256_or_si256(_mm256_or_si256(quote, backslash), control),
+        );
+    }
+    _mm256_movemask_epi8(any) == 0
 }
 
 /// Operators and whitespace by their two nibbles: each table gives a byte's class bits for
@@ -261,6 +304,9 @@ mod tests {
                 *byte = value.wrapping_add(n as u8).wrapping_mul(37);
             }
             for kernel in kernels() {
+                let specials = kernel.specials(&block);
+                let none = specials.quote | specials.backslash | specials.control == 0;
+                assert_eq!(kernel.plain(&block), none, "{kernel:?} {value}");
                 let classify = |block: &[u8; 64]| (kernel.specials(block), kernel.structure(block));
                 assert_eq!(
                     classify(&block),

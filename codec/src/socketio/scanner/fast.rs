@@ -88,7 +88,25 @@ impl<'a> Tokens<'a> {
     /// stays a few instructions where the grammar calls it.
     #[inline(never)]
     fn refill(&mut self) {
-        let (b, base) = (self.b, self.next_block);
+        let b = self.b;
+        // Whole blocks inside one string, with no quote, backslash or control byte: no token,
+        // nothing to check, one test each (the common case of a long string).
+        if self.in_string != 0 && !self.escape_next {
+            while let Some(Ok(whole)) = b
+                .get(self.next_block..self.next_block + 64)
+                .map(<&[u8; 64]>::try_from)
+            {
+                if !self.kernel.plain(whole) {
+                    break;
+                }
+                self.next_block += 64;
+                self.run_carry = 0;
+            }
+            if self.next_block >= b.len() {
+                return;
+            }
+        }
+        let base = self.next_block;
         self.base = base;
         self.next_block += 64;
         let mut padded = [b' '; 64];
@@ -101,15 +119,6 @@ impl<'a> Tokens<'a> {
             }
         };
         let specials = self.kernel.specials(block);
-        let inside = self.in_string != 0;
-        if inside
-            && !self.escape_next
-            && specials.quote | specials.backslash | specials.control == 0
-        {
-            // Inside one string from end to end: no token, nothing to check.
-            self.run_carry = 0;
-            return;
-        }
         let escaped = if specials.backslash != 0 || self.escape_next {
             match escapes(b, base, specials.backslash, &mut self.escape_next) {
                 Some(escaped) => escaped,
