@@ -13,6 +13,9 @@ toolchain=nightly-2026-05-20
 rustup toolchain install "$toolchain" --profile minimal --component miri,rust-src --no-self-update >/dev/null
 # Proptest writes failures to files; Miri isolates the file system unless told not to.
 export MIRIFLAGS="-Zmiri-disable-isolation"
+# A few cases per property: Miri runs about a thousand times slower than native code, and
+# PROPTEST_CASES (256 in .ci/run) overrides the tests' own settings.
+export PROPTEST_CASES=8
 tests=(socketio::scanner::blocks socketio::scanner::fast)
 echo "==> Miri, SSE2 (the default build)"
 cargo "+$toolchain" miri test -p sio-codec --lib -- "${tests[@]}"
