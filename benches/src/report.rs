@@ -2,7 +2,20 @@
 //! JSON files and writing a time the way the tables do.
 
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Where criterion writes its results: `$CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion`,
+/// else the workspace's `target/criterion` (`crate_dir` is this crate's directory).
+pub fn criterion_dir(crate_dir: &Path) -> PathBuf {
+    std::env::var_os("CRITERION_HOME").map_or_else(
+        || {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| crate_dir.join("../target"), PathBuf::from)
+                .join("criterion")
+        },
+        PathBuf::from,
+    )
+}
 
 /// A JSON file, if it exists and parses.
 pub fn read_json(path: &Path) -> Option<Value> {

@@ -11,7 +11,7 @@
 //! "best peer time / our time": above 1 means we are faster.
 
 use sio_benches::corpus::{self, Kind};
-use sio_benches::report::{read_json, time};
+use sio_benches::report::{criterion_dir, read_json, time};
 use std::{
     collections::BTreeMap,
     fmt::Write as _,
@@ -266,16 +266,7 @@ fn targets(r: &mut Report) {
 fn main() {
     let mut args = std::env::args().skip(1);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    // Where criterion writes: $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else the
-    // workspace's `target/criterion`.
-    let mut criterion = std::env::var_os("CRITERION_HOME").map_or_else(
-        || {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| root.join("../target"), PathBuf::from)
-                .join("criterion")
-        },
-        PathBuf::from,
-    );
+    let mut criterion = criterion_dir(&root);
     let mut node = root.join("node/results.json");
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {

@@ -11,7 +11,7 @@
 //! (ordinary least squares on the logarithms) says whether growth is linear (slope 1).
 //! The SVG is written by hand: no plotting dependency for three charts.
 
-use sio_benches::report::{read_json, time};
+use sio_benches::report::{criterion_dir, read_json, time};
 use std::{
     collections::BTreeMap,
     fmt::Write as _,
@@ -285,15 +285,7 @@ fn panel(svg: &mut String, x0: f64, series: &Series, points: &[(f64, f64)], fit:
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    // Where criterion writes, as in bench-report.
-    let mut criterion = std::env::var_os("CRITERION_HOME").map_or_else(
-        || {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| root.join("../target"), PathBuf::from)
-                .join("criterion")
-        },
-        PathBuf::from,
-    );
+    let mut criterion = criterion_dir(&root);
     let mut svg_path = root.join("scaling.svg");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
