@@ -21,7 +21,7 @@
 //! number or literal, nor continue one), and the quote it escapes cannot mislead the string
 //! mask of an accepted text.
 
-use super::{Nesting, blocks, hex4, number};
+use super::{Nesting, blocks, escape, number};
 
 /// Whether `json` is one JSON value with optional surrounding whitespace, by the same rules
 /// as [`super::scan`].
@@ -152,7 +152,7 @@ fn escapes(b: &[u8], base: usize, mut backslashes: u64, escape_next: &mut bool) 
     let mut escaped = u64::from(*escape_next);
     *escape_next = false;
     if escaped != 0 {
-        escape(b, base - 1)?;
+        escape(b, base - 1).ok()?;
     }
     while backslashes != 0 {
         let n = backslashes.trailing_zeros();
@@ -164,19 +164,10 @@ fn escapes(b: &[u8], base: usize, mut backslashes: u64, escape_next: &mut bool) 
             *escape_next = true;
         } else {
             escaped |= 1 << (n + 1);
-            escape(b, base + n as usize)?;
+            escape(b, base + n as usize).ok()?;
         }
     }
     Some(escaped)
-}
-
-/// Checks the escape sequence whose backslash is at `at`.
-fn escape(b: &[u8], at: usize) -> Option<()> {
-    match b.get(at + 1)? {
-        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(()),
-        b'u' => hex4(b.get(at + 2..)?).map(|_| ()),
-        _ => None,
-    }
 }
 
 /// Bit `n` is the XOR of bits 0 to `n`: set from an opening quote up to (not including) its
